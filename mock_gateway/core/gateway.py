@@ -1,0 +1,173 @@
+"""GatewayCore: keys, wallet, rate limits and the job queue behind one synchronous API.
+
+The HTTP layer calls, in the gateway's order: ``authenticate`` (APIM), ``check_rate`` (APIM),
+then (after validating the body) ``submit`` or ``find_job``. Every call takes ``now``.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .ids import new_request_id
+from .jobs import Job, JobSpec, JobStatus
+from .queue import JobQueue
+from .ratelimit import RateLimiter
+from .safety import SafetyChecker
+from .settings import CoreSettings, KeySettings, RateLimit
+from .wallet import Wallet, usd_to_micros
+
+
+class AuthFailure(enum.Enum):
+    MISSING_KEY = "missing"
+    INVALID_KEY = "invalid"
+    FORBIDDEN = "forbidden"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimited:
+    retry_after: int
+
+
+@dataclass(frozen=True, slots=True)
+class InsufficientBalance:
+    required_micros: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelDisabled:
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    job: Job
+
+
+@dataclass(slots=True)
+class Account:
+    """A subscription key as the mock knows it (the balance lives in the wallet)."""
+
+    key: str
+    forbidden: bool = False
+    rate_limits: dict[str, RateLimit] = field(default_factory=dict)
+    note: str = ""
+
+
+class GatewayCore:
+    def __init__(self, settings: CoreSettings, now: float) -> None:
+        self.settings = settings
+        self.safety = SafetyChecker(settings.safety_blocklist)
+        self.reset(now)
+
+    def reset(self, now: float) -> None:
+        """Back to the configured start state: keys, balances, no jobs, fresh RNG."""
+        self.rng = random.Random(self.settings.seed)
+        self.wallet = Wallet()
+        self.limiter = RateLimiter()
+        self.queue = JobQueue(self.settings.workers, self.settings.retention_seconds)
+        self.accounts: dict[str, Account] = {}
+        for key_settings in self.settings.keys:
+            self.put_account(key_settings)
+        self.started_at = now
+
+    # -- keys and balances -------------------------------------------------------------
+
+    def put_account(self, key_settings: KeySettings) -> Account:
+        account = Account(
+            key=key_settings.key,
+            forbidden=key_settings.forbidden,
+            rate_limits=dict(key_settings.rate_limits),
+            note=key_settings.note,
+        )
+        self.accounts[account.key] = account
+        self.wallet.set_balance(account.key, usd_to_micros(key_settings.balance_usd))
+        return account
+
+    def remove_account(self, key: str) -> None:
+        self.accounts.pop(key, None)
+        self.wallet.forget(key)
+        self.limiter.forget(key)
+        self.queue.remove_owner(key)
+
+    def authenticate(self, key: str | None) -> Account | AuthFailure:
+        if not key:
+            return AuthFailure.MISSING_KEY
+        account = self.accounts.get(key)
+        if account is None:
+            if not self.settings.any_key:
+                return AuthFailure.INVALID_KEY
+            account = self.put_account(
+                KeySettings(key=key, balance_usd=self.settings.any_key_balance_usd)
+            )
+        return AuthFailure.FORBIDDEN if account.forbidden else account
+
+    def check_rate(self, account: Account, group: str, now: float) -> RateLimited | None:
+        limit = account.rate_limits.get(group) or self.settings.default_rate_limits.get(group)
+        retry_after = self.limiter.check(account.key, group, limit, now)
+        return None if retry_after is None else RateLimited(retry_after)
+
+    # -- jobs --------------------------------------------------------------------------
+
+    def price_micros(self, spec: JobSpec) -> int:
+        unit = self.settings.prices_usd.get(spec.operation_id, Decimal(0))
+        count = spec.num_images if self.settings.price_per_image else 1
+        return usd_to_micros(unit) * count
+
+    def submit(
+        self,
+        account: Account,
+        spec: JobSpec,
+        now: float,
+        *,
+        outcome: tuple[JobStatus, str] | None = None,
+    ) -> SubmitResult | InsufficientBalance | ModelDisabled:
+        """Charge and queue a validated request. ``outcome`` forces a terminal status."""
+        if spec.model in self.settings.disabled_models or spec.slug in self.settings.disabled_models:
+            return ModelDisabled(spec.slug if spec.slug != "byteplus" else spec.model)
+        self.advance(now)  # free workers first, so queue order matches real time
+        cost = self.price_micros(spec)
+        if not self.wallet.try_charge(account.key, cost):
+            return InsufficientBalance(cost)
+        durations = self.settings.timing.for_operation(spec.operation_id)
+        jitter = 1.0 + self.rng.uniform(-durations.jitter, durations.jitter)
+        seed = spec.seed if spec.seed is not None and spec.seed >= 0 else self.rng.randrange(2**31)
+        job = Job(
+            request_id=new_request_id(spec.slug, now, self.rng),
+            owner=account.key,
+            spec=spec,
+            seed=seed,
+            cost_micros=cost,
+            created_at=now,
+            ready_at=now + durations.queue_seconds,
+            processing_seconds=max(0.0, durations.processing_seconds * jitter),
+        )
+        if outcome is not None:
+            job.outcome, job.outcome_error = outcome
+        elif (spec.safety_checker or spec.slug == "byteplus") and self.safety.flags(spec.prompt):
+            job.outcome, job.outcome_error = JobStatus.FAILED, self.safety.error_text(spec.slug)
+        self.queue.add(job)
+        return SubmitResult(job)
+
+    def find_job(self, owner: str, request_id: str, now: float) -> Job | None:
+        """A job as its owner sees it now; every other key gets None (a 404)."""
+        self.advance(now)
+        job = self.queue.get(request_id)
+        return job if job is not None and job.owner == owner else None
+
+    def advance(self, now: float) -> list[Job]:
+        """Move the world to ``now``; returns the jobs that reached a terminal status."""
+        finished = self.queue.advance(now)
+        for job in finished:
+            refundable = job.status is JobStatus.ERROR or (
+                job.status is JobStatus.FAILED and not self.settings.charge_failed
+            )
+            if refundable and not job.refunded and job.owner in self.accounts:
+                self.wallet.refund(job.owner, job.cost_micros)
+                job.refunded = True
+        return finished
+
+    def next_deadline(self) -> float | None:
+        return self.queue.next_deadline()

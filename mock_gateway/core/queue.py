@@ -1,0 +1,105 @@
+"""The job queue: a discrete-event simulation of ``workers`` parallel model workers.
+
+``advance(now)`` replays every start and finish that falls at or before ``now`` in time
+order, so the result is the same whether the queue is advanced every millisecond or once an
+hour (a frozen clock then ``advance`` by a test gives the same history as real time).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from collections.abc import Iterator
+
+from .jobs import Job, JobStatus
+
+
+class JobQueue:
+    def __init__(self, workers: int, retention_seconds: float) -> None:
+        if workers < 1:
+            raise ValueError("at least one worker is needed")
+        self.workers = workers
+        self.retention_seconds = retention_seconds
+        self._jobs: dict[str, Job] = {}
+        self._waiting: deque[Job] = deque()
+        self._running: list[tuple[float, int, Job]] = []  # heap of (finish time, seq, job)
+        self._finished: deque[Job] = deque()  # in completion order, for expiry
+        self._seq = 0
+        self._sim_time = -math.inf  # the moment the simulation has reached
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def __iter__(self) -> Iterator[Job]:
+        return iter(self._jobs.values())
+
+    def get(self, request_id: str) -> Job | None:
+        return self._jobs.get(request_id)
+
+    @property
+    def queued(self) -> int:
+        return len(self._waiting)
+
+    @property
+    def processing(self) -> int:
+        return len(self._running)
+
+    def add(self, job: Job) -> None:
+        self._jobs[job.request_id] = job
+        self._waiting.append(job)
+
+    def _next_start(self) -> float:
+        if not self._waiting or len(self._running) >= self.workers:
+            return math.inf
+        return max(self._waiting[0].ready_at, self._sim_time)
+
+    def _next_finish(self) -> float:
+        return self._running[0][0] if self._running else math.inf
+
+    def next_deadline(self) -> float | None:
+        """When the queue next changes on its own (a start, a finish or an expiry)."""
+        candidates = [self._next_start(), self._next_finish()]
+        if self._finished:
+            finished_at = self._finished[0].completed_at or 0.0
+            candidates.append(finished_at + self.retention_seconds)
+        soonest = min(candidates)
+        return None if soonest == math.inf else soonest
+
+    def advance(self, now: float) -> list[Job]:
+        """Apply every transition due by ``now``; return the jobs that became terminal."""
+        finished: list[Job] = []
+        while True:
+            start_at, finish_at = self._next_start(), self._next_finish()
+            moment = min(start_at, finish_at)
+            if moment > now:
+                break
+            self._sim_time = moment
+            if finish_at <= start_at:
+                _, _, job = heapq.heappop(self._running)
+                job.move_to(job.outcome, moment)
+                self._finished.append(job)
+                finished.append(job)
+            else:
+                job = self._waiting.popleft()
+                job.move_to(JobStatus.PROCESSING, moment)
+                self._seq += 1
+                heapq.heappush(self._running, (moment + job.processing_seconds, self._seq, job))
+        self._sim_time = max(self._sim_time, now)
+        self._expire(now)
+        return finished
+
+    def _expire(self, now: float) -> None:
+        horizon = now - self.retention_seconds
+        while self._finished and (self._finished[0].completed_at or 0.0) <= horizon:
+            expired = self._finished.popleft()
+            self._jobs.pop(expired.request_id, None)
+
+    def remove_owner(self, owner: str) -> None:
+        """Drop every job of one key (used when a test resets that key)."""
+        self._waiting = deque(job for job in self._waiting if job.owner != owner)
+        self._running = [entry for entry in self._running if entry[2].owner != owner]
+        heapq.heapify(self._running)
+        self._finished = deque(job for job in self._finished if job.owner != owner)
+        for request_id in [rid for rid, job in self._jobs.items() if job.owner == owner]:
+            del self._jobs[request_id]

@@ -1,0 +1,45 @@
+"""Token-bucket rate limits per key and endpoint group, in the style of APIM's rate-limit policy."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .settings import RateLimit
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    """``check`` returns None when the call may go ahead, else the seconds to wait (>= 1)."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+
+    def check(self, key: str, group: str, limit: RateLimit | None, now: float) -> int | None:
+        if limit is None:
+            return None
+        rate = limit.calls / limit.period_seconds  # tokens per second
+        bucket = self._buckets.get((key, group))
+        if bucket is None:
+            bucket = _Bucket(tokens=float(limit.burst), updated=now)
+            self._buckets[(key, group)] = bucket
+        elapsed = max(0.0, now - bucket.updated)
+        bucket.tokens = min(float(limit.burst), bucket.tokens + elapsed * rate)
+        bucket.updated = now
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return None
+        # Rejected calls are not counted: waiting Retry-After seconds always gets a token.
+        return max(1, math.ceil((1.0 - bucket.tokens) / rate))
+
+    def forget(self, key: str) -> None:
+        for bucket_key in [k for k in self._buckets if k[0] == key]:
+            del self._buckets[bucket_key]
+
+    def clear(self) -> None:
+        self._buckets.clear()
