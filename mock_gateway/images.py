@@ -1,0 +1,31 @@
+"""The mock's image API (implemented in the ``mock_gateway.imaging`` package).
+
+- ``render(RenderRequest) -> bytes``: a deterministic PNG or JPEG result image showing a
+  generated background (or the edited inputs) with the prompt, model, seed and size on it.
+- ``probe_image(bytes) -> ImageInfo``: validate an input image against the upstream limits;
+  raises ``InvalidImage`` (a ValueError whose message suits a 400 answer) and nothing else.
+- ``SampleImages``: the documentation's sample input URLs mapped to bundled files.
+- ``ImageCache``: byte-bounded LRU of rendered images; renders off the event loop, once per key.
+"""
+
+from __future__ import annotations
+
+from .imaging import (
+    ImageCache,
+    ImageInfo,
+    InvalidImage,
+    RenderRequest,
+    SampleImages,
+    probe_image,
+    render,
+)
+
+__all__ = [
+    "ImageCache",
+    "ImageInfo",
+    "InvalidImage",
+    "RenderRequest",
+    "SampleImages",
+    "probe_image",
+    "render",
+]
