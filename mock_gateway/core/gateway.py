@@ -69,6 +69,7 @@ class GatewayCore:
         self.limiter = RateLimiter()
         self.queue = JobQueue(self.settings.workers, self.settings.retention_seconds)
         self.accounts: dict[str, Account] = {}
+        self._finished: list[Job] = []
         for key_settings in self.settings.keys:
             self.put_account(key_settings)
         self.started_at = now
@@ -125,7 +126,10 @@ class GatewayCore:
         outcome: tuple[JobStatus, str] | None = None,
     ) -> SubmitResult | InsufficientBalance | ModelDisabled:
         """Charge and queue a validated request. ``outcome`` forces a terminal status."""
-        if spec.model in self.settings.disabled_models or spec.slug in self.settings.disabled_models:
+        if (
+            spec.model in self.settings.disabled_models
+            or spec.slug in self.settings.disabled_models
+        ):
             return ModelDisabled(spec.slug if spec.slug != "byteplus" else spec.model)
         self.advance(now)  # free workers first, so queue order matches real time
         cost = self.price_micros(spec)
@@ -167,6 +171,13 @@ class GatewayCore:
             if refundable and not job.refunded and job.owner in self.accounts:
                 self.wallet.refund(job.owner, job.cost_micros)
                 job.refunded = True
+        self._finished.extend(finished)
+        return finished
+
+    def take_finished(self) -> list[Job]:
+        """Jobs that became terminal since the last call, whoever advanced the queue
+        (a status read, a submit or the ticker), so no webhook is ever missed."""
+        finished, self._finished = self._finished, []
         return finished
 
     def next_deadline(self) -> float | None:

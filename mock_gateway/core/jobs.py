@@ -58,7 +58,8 @@ class JobSpec:
     seed: int | None
     watermark: bool = False
     safety_checker: bool = True
-    inputs: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()  # the image URLs / data URLs as sent
+    input_images: tuple[bytes, ...] = ()  # the pixels the mock could see (for rendering)
     webhook_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

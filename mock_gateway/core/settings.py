@@ -24,12 +24,16 @@ class RateLimit:
         """Parse ``"10/m"``, ``"100/10s"``, ``"5/second"``."""
         match = _RATE.match(text)
         if not match or int(match.group(1)) < 1:
-            raise ValueError(f"rate limit {text!r} is not of the form '<calls>/<period>' like '10/m'")
+            raise ValueError(
+                f"rate limit {text!r} is not of the form '<calls>/<period>' like '10/m'"
+            )
         calls = int(match.group(1))
         multiplier = int(match.group(2) or 1)
         if multiplier < 1:
             raise ValueError(f"rate limit {text!r} has a zero period")
-        return cls(calls=calls, period_seconds=multiplier * _UNIT_SECONDS[match.group(3)], burst=calls)
+        return cls(
+            calls=calls, period_seconds=multiplier * _UNIT_SECONDS[match.group(3)], burst=calls
+        )
 
     def __str__(self) -> str:
         return f"{self.calls}/{self.period_seconds:g}s"

@@ -1,0 +1,104 @@
+"""``mock-gateway serve``: run the mock under uvicorn (also ``python -m mock_gateway``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .config import ConfigError, Settings
+
+BANNER = """\
+Seedream gateway mock listening on {base}
+  timing: {timing}   workers: {workers}   config: {source}
+  submit:  POST {base}/seedream-5-0-lite-text-to-image/v1/seedream-5-0-lite-text-to-image-request
+  status:  GET  {base}/v2/requests/status/<request_id>
+  contract: {base}/openapi.json
+Test keys (header Ocp-Apim-Subscription-Key):
+{keys}
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mock-gateway", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the mock gateway")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
+    serve.add_argument(
+        "--timing",
+        choices=["fast", "realistic", "manual"],
+        default=None,
+        help="job timing profile (default fast: a job completes in about a second)",
+    )
+    serve.add_argument("--config", metavar="FILE", help="a TOML config file")
+    serve.add_argument("--any-key", action="store_true", default=None, help="accept any key")
+    serve.add_argument("--workers", type=int, default=None, help="parallel model workers")
+    serve.add_argument("--seed", type=int, default=None, help="make ids and randomness repeatable")
+    serve.add_argument("--log-level", default="warning", help="uvicorn log level")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {
+        "timing": args.timing,
+        "any_key": args.any_key,
+        "workers": args.workers,
+        "seed": args.seed,
+    }
+    return Settings.load(args.config, **overrides)
+
+
+def describe_keys(settings: Settings) -> str:
+    lines = [f"  {key.key:<15} {key.note or f'${key.balance_usd}'}" for key in settings.core.keys]
+    if settings.core.any_key:
+        lines.append(f"  (any other key is accepted with ${settings.core.any_key_balance_usd})")
+    return "\n".join(lines) or "  (none configured)"
+
+
+def serve(settings: Settings, host: str, port: int, log_level: str) -> None:
+    import socket
+
+    import uvicorn
+
+    from .app import create_app
+
+    app = create_app(settings)
+    # Bind first so the banner can show the real port (also when --port 0).
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    shown_host = f"[{host}]" if ":" in host else host
+    print(
+        BANNER.format(
+            base=f"http://{shown_host}:{bound_port}",
+            timing=settings.core.timing.name,
+            workers=settings.core.workers,
+            source=settings.source,
+            keys=describe_keys(settings),
+        ),
+        flush=True,
+    )
+    config = uvicorn.Config(app, log_level=log_level, lifespan="on", timeout_graceful_shutdown=5)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as exc:
+        print(f"mock-gateway: {exc}", file=sys.stderr)
+        return 2
+    try:
+        serve(settings, args.host, args.port, args.log_level)
+    except OSError as exc:
+        print(f"mock-gateway: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,90 @@
+"""JSON Schema of config and scenario files, so mistakes are reported by key, not ignored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+_USD = {"type": ["string", "number"], "pattern": r"^\d+(\.\d+)?$", "minimum": 0}
+_RATE = {"type": "string", "pattern": r"^\s*\d+\s*/\s*\d*\s*[a-z]+\s*$"}
+_LIMITS = {
+    "type": "object",
+    "propertyNames": {"enum": ["submit", "status"]},
+    "additionalProperties": _RATE,
+}
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+        "timing": {"enum": ["fast", "realistic", "manual"]},
+        "workers": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+        "retention_seconds": {"type": "number", "exclusiveMinimum": 0},
+        "seed": {"type": "integer"},
+        "any_key": {"type": "boolean"},
+        "any_key_balance_usd": _USD,
+        "price_per_image": {"type": "boolean"},
+        "charge_failed": {"type": "boolean"},
+        "max_body_bytes": {"type": "integer", "minimum": 1024},
+        "media_cache_bytes": {"type": "integer", "minimum": 0},
+        "fetch_remote_inputs": {"type": "boolean"},
+        "safety_blocklist": {"type": "array", "items": {"type": "string"}},
+        "disabled_models": {"type": "array", "items": {"type": "string"}},
+        "prices": {"type": "object", "additionalProperties": _USD},
+        "rate_limits": _LIMITS,
+        "keys": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["key"],
+                "additionalProperties": False,
+                "properties": {
+                    "key": {"type": "string", "minLength": 1},
+                    "balance_usd": _USD,
+                    "forbidden": {"type": "boolean"},
+                    "rate_limits": _LIMITS,
+                    "note": {"type": "string"},
+                },
+            },
+        },
+        "webhooks": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "allow_hosts": {"type": "array", "items": {"type": "string"}},
+                "max_attempts": {"type": "integer", "minimum": 1, "maximum": 50},
+                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "signing_secret": {"type": "string", "pattern": "^(whsec_.+)?$"},
+                "backoff_seconds": {"type": "number", "minimum": 0},
+            },
+        },
+        "control": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "enabled": {"type": "boolean"},
+                "token": {"type": "string"},
+                "journal_size": {"type": "integer", "minimum": 1},
+            },
+        },
+        "faults": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+_VALIDATOR = Draft202012Validator(CONFIG_SCHEMA)
+
+
+def check_config(data: dict[str, Any]) -> str | None:
+    """The first problem in ``data`` as ``key.path: what is wrong``, or None."""
+    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda error: list(error.absolute_path))
+    if not errors:
+        return None
+    error = errors[0]
+    where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+    if error.validator == "additionalProperties":
+        return f"{where}: {error.message} (unknown setting)"
+    return f"{where}: {error.message}"

@@ -1,0 +1,64 @@
+"""Input images of an edit: bundled samples, data URLs, and (only when opted in) remote URLs.
+
+By default the mock never contacts another server: the documentation's sample URLs and the
+mock's own ``/samples/`` URLs resolve to files in ``fixtures/images/``; any other URL is
+accepted (as the gateway would) but its pixels are unavailable, so the output is drawn
+without it. ``fetch_remote_inputs = true`` makes the mock download such URLs.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from .images import InvalidImage, SampleImages, probe_image
+from .validation import ParsedSubmit
+
+MAX_INPUT_BYTES = 10 * 1024 * 1024
+
+
+class InputResolver:
+    def __init__(
+        self, samples: SampleImages, *, fetch_remote: bool, http: httpx.AsyncClient | None
+    ) -> None:
+        self.samples = samples
+        self.fetch_remote = fetch_remote
+        self.http = http
+
+    async def resolve(self, parsed: ParsedSubmit, own_base: str) -> tuple[bytes | None, ...]:
+        """The bytes of each input image, or None where they cannot be had offline."""
+        resolved: list[bytes | None] = []
+        for position, ref in enumerate(parsed.image_refs):
+            data = parsed.decoded.get(position) or self._local(ref, own_base)
+            if data is None and self.fetch_remote and self.http is not None:
+                data = await self._fetch(ref)
+            if data is not None and position not in parsed.probed:
+                try:
+                    parsed.probed[position] = probe_image(data)
+                except InvalidImage:
+                    data = None
+            resolved.append(data)
+        return tuple(resolved)
+
+    def _local(self, ref: str, own_base: str) -> bytes | None:
+        sample = self.samples.lookup(ref)
+        if sample is not None:
+            return sample
+        prefix = f"{own_base}/samples/"
+        return self.samples.get(ref[len(prefix) :]) if ref.startswith(prefix) else None
+
+    async def _fetch(self, url: str) -> bytes | None:
+        assert self.http is not None
+        try:
+            async with self.http.stream("GET", url, timeout=10.0) as response:
+                if response.status_code != 200:
+                    return None
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_INPUT_BYTES:
+                        return None
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except httpx.HTTPError:
+            return None

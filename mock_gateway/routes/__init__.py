@@ -1,0 +1,1 @@
+"""Thin HTTP handlers: authenticate, validate, call the core, render."""

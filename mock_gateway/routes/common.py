@@ -1,0 +1,59 @@
+"""Steps every gateway route shares: the APIM checks and reading a bounded JSON body."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..core.gateway import Account, AuthFailure
+from ..responses import auth_failure, gateway_error, rate_limited
+from ..state import MockState
+from ..validation import Rejection, bad_request
+
+KEY_HEADER = "ocp-apim-subscription-key"
+KEY_QUERY = "subscription-key"  # APIM also accepts the key as a query parameter
+
+
+def mock_state(request: Request) -> MockState:
+    state: MockState = request.app.state.mock
+    return state
+
+
+def subscription_key(request: Request) -> str | None:
+    return request.headers.get(KEY_HEADER) or request.query_params.get(KEY_QUERY)
+
+
+def apim_gate(request: Request, state: MockState, group: str, now: float) -> Account | Response:
+    """What API Management decides before the gateway sees the call: key, then rate limit."""
+    account = state.core.authenticate(subscription_key(request))
+    if isinstance(account, AuthFailure):
+        return auth_failure(account, now)
+    limited = state.core.check_rate(account, group, now)
+    if limited is not None:
+        return rate_limited(limited.retry_after)
+    return account
+
+
+def rejection_response(rejection: Rejection) -> Response:
+    return gateway_error(rejection.status, rejection.error, rejection.message)
+
+
+async def read_json_body(request: Request, limit: int) -> bytes | Rejection:
+    """The raw body, refusing wrong content types and anything over ``limit`` bytes
+    without reading it all into memory first."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        shown = content_type or "none"
+        return bad_request(f"Content-Type: must be application/json (got {shown})")
+    declared = request.headers.get("content-length")
+    too_large = Rejection(413, "Payload Too Large", f"body: must be at most {limit} bytes")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return too_large
+        chunks.append(chunk)
+    return b"".join(chunks)

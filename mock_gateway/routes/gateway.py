@@ -1,0 +1,115 @@
+"""The documented endpoints: five submits and the universal status endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..contract import Operation
+from ..core import InsufficientBalance, JobSpec
+from ..core.gateway import ModelDisabled
+from ..core.wallet import format_usd
+from ..responses import JSONBody, gateway_error
+from ..sizing import output_size
+from ..validation import Rejection, check_webhook_url, parse_json, parse_submit
+from .common import apim_gate, mock_state, read_json_body, rejection_response
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def base_url(request: Request) -> str:
+    """The URL the client used to reach the mock, so returned URLs lead back to it."""
+    return str(request.base_url).rstrip("/")
+
+
+def submit_endpoint(operation: Operation) -> Endpoint:
+    async def submit(request: Request) -> Response:
+        state = mock_state(request)
+        now = state.now()
+        account = apim_gate(request, state, "submit", now)
+        if isinstance(account, Response):
+            return account
+        webhook_url = request.headers.get("x-webhook-url")
+        raw = await read_json_body(request, state.settings.max_body_bytes)
+        if isinstance(raw, Rejection):
+            return rejection_response(raw)
+        body = parse_json(raw)
+        if isinstance(body, Rejection):
+            return rejection_response(body)
+        parsed = parse_submit(state.contract, operation, body)
+        if isinstance(parsed, Rejection):
+            return rejection_response(parsed)
+        problem = check_webhook_url(webhook_url)
+        if problem is not None:
+            return rejection_response(problem)
+        own_base = base_url(request)
+        inputs = await state.inputs.resolve(parsed, own_base)
+        first = parsed.probed.get(0)
+        width, height = output_size(parsed.fields, (first.width, first.height) if first else None)
+        fields = parsed.fields
+        spec = JobSpec(
+            operation_id=operation.operation_id,
+            slug=operation.slug,
+            model=parsed.model,
+            media_type=operation.media_type,
+            prompt=fields["prompt"],
+            num_images=int(fields.get("num_images", 1)),
+            width=width,
+            height=height,
+            seed=fields.get("seed"),
+            watermark=bool(fields.get("watermark", False)),
+            safety_checker=bool(fields.get("enable_safety_checker", True)),
+            inputs=parsed.image_refs,
+            input_images=tuple(data for data in inputs if data is not None),
+            webhook_url=webhook_url,
+        )
+        now = state.now()
+        result = state.core.submit(account, spec, now)
+        state.pump(now)
+        if isinstance(result, ModelDisabled):
+            message = f"Model '{result.model}' not found or is disabled"
+            return gateway_error(400, "Model not found", message)
+        if isinstance(result, InsufficientBalance):
+            message = (
+                "Your wallet does not have enough balance. "
+                f"Required: {format_usd(result.required_micros)}"
+            )
+            return gateway_error(402, "Insufficient Balance", message)
+        request_id = result.job.request_id
+        return JSONBody(
+            {
+                "request_id": request_id,
+                "status": "QUEUED",
+                "polling_url": f"{own_base}/v2/requests/status/{request_id}",
+            },
+            status_code=202,
+        )
+
+    submit.__name__ = operation.operation_id
+    return submit
+
+
+async def status(request: Request) -> Response:
+    state = mock_state(request)
+    now = state.now()
+    account = apim_gate(request, state, "status", now)
+    if isinstance(account, Response):
+        return account
+    request_id: str = request.path_params["request_id"]
+    job = state.core.find_job(account.key, request_id, now)
+    state.pump(now)
+    if job is None:
+        return gateway_error(404, "Request not found", f"Request '{request_id[:200]}' not found")
+    return JSONBody(job.status_body(f"{base_url(request)}/media"))
+
+
+def gateway_routes(operations: list[Operation]) -> list[Route]:
+    routes = [
+        Route(operation.path, submit_endpoint(operation), methods=["POST"])
+        for operation in operations
+    ]
+    routes.append(Route("/v2/requests/status/{request_id}", status, methods=["GET"]))
+    return routes

@@ -1,0 +1,86 @@
+"""What the mock serves besides the gateway API: generated images (standing in for the
+gateway's CDN), the bundled sample inputs, and the contract itself."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..core import JobStatus
+from ..images import RenderRequest
+from ..responses import JSONBody, not_found_route
+from .common import mock_state
+from .gateway import base_url
+
+_IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+async def media(request: Request) -> Response:
+    """``/media/{request_id}/output-N.(png|jpg)``: public like a CDN URL, rendered on first use."""
+    state = mock_state(request)
+    request_id: str = request.path_params["request_id"]
+    filename: str = request.path_params["filename"]
+    state.pump()
+    job = state.core.queue.get(request_id)
+    if job is None or job.status is not JobStatus.COMPLETED:
+        return not_found_route()
+    names = job.media_filenames()
+    if filename not in names:
+        return not_found_route()
+    spec = job.spec
+    render = RenderRequest(
+        model=spec.model,
+        prompt=spec.prompt,
+        seed=job.seed,
+        width=spec.width,
+        height=spec.height,
+        media_type=spec.media_type,
+        watermark=spec.watermark,
+        inputs=spec.input_images,
+        index=names.index(filename) + 1,
+    )
+    data = await state.images.get_or_render(f"{request_id}/{filename}", render)
+    return Response(
+        data,
+        media_type=spec.media_type,
+        headers={"Cache-Control": "public, max-age=86400, immutable"},
+    )
+
+
+async def sample(request: Request) -> Response:
+    state = mock_state(request)
+    name: str = request.path_params["name"]
+    data = state.samples.get(name)
+    if data is None:
+        return not_found_route()
+    extension = name.rsplit(".", 1)[-1].lower()
+    return Response(data, media_type=_IMAGE_TYPES.get(extension, "application/octet-stream"))
+
+
+async def openapi(request: Request) -> Response:
+    """The contract, with this mock listed first among the servers."""
+    state = mock_state(request)
+    document = dict(state.contract.document)
+    document["servers"] = [
+        {"url": base_url(request), "description": "this mock"},
+        *[s for s in document.get("servers", []) if "127.0.0.1" not in s.get("url", "")],
+    ]
+    return Response(json.dumps(document), media_type="application/json")
+
+
+async def health(request: Request) -> Response:
+    """Readiness probe for CI jobs (``/_health``; not part of the gateway's contract)."""
+    state = mock_state(request)
+    return JSONBody({"status": "ok", "jobs": len(state.core.queue)})
+
+
+def media_routes() -> list[Route]:
+    return [
+        Route("/media/{request_id}/{filename}", media, methods=["GET"]),
+        Route("/samples/{name}", sample, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/_health", health, methods=["GET"]),
+    ]

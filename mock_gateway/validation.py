@@ -1,0 +1,139 @@
+"""From a raw submit body to a validated request, or the documented 400 explaining why not.
+
+Schema rules come from the contract; what JSON Schema cannot say (data URLs that must decode
+to an image, file formats in URLs, the webhook URL) is checked here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from .contract import Contract, Operation
+from .images import ImageInfo, InvalidImage, probe_image
+from .messages import describe, field_name
+
+LITE_FORMATS = ("jpg", "jpeg", "png", "webp")  # documented for 5.0 Lite edit
+BYTEPLUS_FORMATS = ("jpg", "jpeg", "png", "webp", "bmp", "tiff", "tif", "gif")  # upstream docs
+_DATA_URL = re.compile(r"^data:image/([a-z]+);base64,(.*)$", re.DOTALL)
+_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,5})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    status: int
+    error: str
+    message: str
+
+    def body(self) -> dict[str, str]:
+        return {"error": self.error, "message": self.message}
+
+
+def bad_request(message: str) -> Rejection:
+    return Rejection(400, "Bad Request", message)
+
+
+@dataclass(slots=True)
+class ParsedSubmit:
+    operation: Operation
+    fields: dict[str, Any]  # the body with the contract's defaults filled in
+    model: str
+    image_refs: tuple[str, ...] = ()
+    decoded: dict[int, bytes] = field(default_factory=dict)  # data URLs, by input position
+    probed: dict[int, ImageInfo] = field(default_factory=dict)
+
+
+def parse_json(raw: bytes) -> Any | Rejection:
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        return bad_request("body: must be UTF-8 encoded JSON")
+    except json.JSONDecodeError as exc:
+        return bad_request(
+            f"body: malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        )
+    except RecursionError:
+        return bad_request("body: malformed JSON: nested too deeply")
+
+
+def check_webhook_url(url: str | None) -> Rejection | None:
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or len(url) > 2048
+        or any(ch.isspace() for ch in url)
+    ):
+        return bad_request(f"X-Webhook-URL: must be an absolute http(s) URL (got {url[:80]!r})")
+    return None
+
+
+def parse_submit(contract: Contract, operation: Operation, body: Any) -> ParsedSubmit | Rejection:
+    if not isinstance(body, dict):
+        return bad_request(f"body: must be a JSON object (got {type(body).__name__})")
+    error = contract.first_error(operation.operation_id, body)
+    if error is not None:
+        path = list(error.absolute_path)
+        if path == ["model"] and isinstance(error.instance, str) and error.validator == "enum":
+            return Rejection(
+                400, "Model not found", f"Model '{error.instance}' not found or is disabled"
+            )
+        return bad_request(describe(error))
+    fields = {**operation.defaults, **body}
+    model = str(fields.get("model", operation.slug))
+    parsed = ParsedSubmit(operation=operation, fields=fields, model=model)
+    if operation.input_field is not None:
+        value = fields[operation.input_field]
+        refs = tuple(value) if isinstance(value, list) else (value,)
+        parsed.image_refs = refs
+        formats = LITE_FORMATS if operation.slug != "byteplus" else BYTEPLUS_FORMATS
+        for position, ref in enumerate(refs):
+            where = field_name(
+                [operation.input_field, position]
+                if isinstance(value, list)
+                else [operation.input_field]
+            )
+            problem = _check_image_ref(parsed, position, ref, where, formats)
+            if problem is not None:
+                return problem
+    return parsed
+
+
+def _check_image_ref(
+    parsed: ParsedSubmit, position: int, ref: str, where: str, formats: tuple[str, ...]
+) -> Rejection | None:
+    accepted = ", ".join(name.upper() for name in formats)
+    match = _DATA_URL.match(ref)
+    if match:
+        if match.group(1) not in formats:
+            return bad_request(
+                f"{where}: unsupported image format '{match.group(1)}' (accepted: {accepted})"
+            )
+        try:
+            data = base64.b64decode("".join(match.group(2).split()), validate=True)
+        except (binascii.Error, ValueError):
+            return bad_request(f"{where}: the data URL is not valid base64")
+        try:
+            parsed.probed[position] = probe_image(data)
+        except InvalidImage as exc:
+            return bad_request(f"{where}: {exc}")
+        parsed.decoded[position] = data
+        return None
+    extension = _EXTENSION.search(urlsplit(ref).path)
+    if extension and extension.group(1).lower() not in formats:
+        return bad_request(
+            f"{where}: unsupported image format '.{extension.group(1)}' (accepted: {accepted})"
+        )
+    return None
