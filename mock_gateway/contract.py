@@ -16,12 +16,8 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from contracts import openapi_path
-
-_ROOT = "urn:seedream-gateway-contract"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +36,6 @@ class Operation:
 class Contract:
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
-        resource = Resource.from_contents(document, default_specification=DRAFT202012)
-        self._registry: Registry[Any] = Registry().with_resource(_ROOT, resource)
         self._validators: dict[str, Draft202012Validator] = {}
         self._operations: dict[str, Operation] = {}
         for path, item in document["paths"].items():
@@ -61,8 +55,10 @@ class Contract:
                 defaults=self._defaults(ref),
             )
             self._operations[operation.operation_id] = operation
+            # References are inlined once here: resolving them per request was most of the
+            # cost of a submit. The contract has no recursive schemas, so this terminates.
             self._validators[operation.operation_id] = Draft202012Validator(
-                {"$ref": f"{_ROOT}{ref}"}, registry=self._registry
+                self._inline({"$ref": ref}), format_checker=None
             )
 
     def _defaults(self, ref: str) -> dict[str, Any]:
@@ -75,6 +71,17 @@ class Contract:
             if "default" in prop:
                 defaults[name] = prop["default"]
         return defaults
+
+    def _inline(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [self._inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        inlined = {key: self._inline(value) for key, value in node.items() if key != "$ref"}
+        if "$ref" not in node:
+            return inlined
+        target = self._inline(self.resolve(node["$ref"]))
+        return {"allOf": [target], **inlined} if inlined else target
 
     def resolve(self, ref: str) -> dict[str, Any]:
         node: Any = self.document

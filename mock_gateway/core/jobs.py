@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,7 @@ class IllegalTransition(RuntimeError):
     pass
 
 
+@functools.lru_cache(maxsize=8192)  # a polled job formats the same three moments again and again
 def format_timestamp(epoch_seconds: float) -> str:
     """ISO 8601 UTC with milliseconds and ``Z``, as in ``2026-04-17T11:41:07.503Z``."""
     millis = int(epoch_seconds * 1000)
