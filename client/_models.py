@@ -58,8 +58,9 @@ class JobStatus:
 
     @property
     def queue_seconds(self) -> float | None:
-        """Time spent QUEUED, by the gateway's clock, once the job has left the queue."""
-        if self.status is Status.QUEUED or not (self.created_at and self.updated_at):
+        """Time spent QUEUED by the gateway's clock; known while PROCESSING, when
+        ``updated_at`` is the moment processing started."""
+        if self.status is not Status.PROCESSING or not (self.created_at and self.updated_at):
             return None
         return max(0.0, (self.updated_at - self.created_at).total_seconds())
 

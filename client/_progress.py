@@ -43,7 +43,7 @@ class Progress:
         self.stream, self.live, self.request_id = stream, live, request_id
         self.started = time.monotonic()
         self.status: JobStatus | None = None
-        self.left_queue_at: float | None = None
+        self.queued_for: float | None = None  # known once the job has left the queue
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
 
@@ -61,17 +61,16 @@ class Progress:
             self.stream.flush()
 
     def __call__(self, status: JobStatus) -> None:
-        if status.status is not Status.QUEUED and self.left_queue_at is None:
-            self.left_queue_at = time.monotonic()
+        if status.status is not Status.QUEUED and self.queued_for is None:
+            # the gateway's own timestamps when it shows PROCESSING, else what we observed
+            self.queued_for = status.queue_seconds or time.monotonic() - self.started
         self.status = status
         if not self.live:
             self.stream.write(self.line() + "\n")
             self.stream.flush()
 
     def queue_seconds(self) -> float:
-        if self.status is not None and self.status.queue_seconds is not None:
-            return self.status.queue_seconds
-        return (self.left_queue_at or time.monotonic()) - self.started
+        return time.monotonic() - self.started if self.queued_for is None else self.queued_for
 
     def line(self, spinner: str = "") -> str:
         state = self.status.status.value if self.status else "SUBMITTED"

@@ -7,6 +7,7 @@ sent); 3 the job ended FAILED or ERROR; 4 gave up waiting (the job goes on); 130
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
@@ -147,6 +148,8 @@ def _wait_and_save(gw: Gateway, job: Job, args: argparse.Namespace, cost: Decima
 
 
 def _run(args: argparse.Namespace) -> int:
+    if not (args.api_key or os.environ.get("PIXAZO_API_KEY")):
+        raise InvalidRequestError("no API key: use --api-key or set PIXAZO_API_KEY")
     poll = None
     if args.poll_interval is not None:
         poll = PollPolicy(initial=args.poll_interval, multiplier=1.0, maximum=args.poll_interval)
