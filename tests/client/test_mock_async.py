@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import io
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -164,3 +166,28 @@ async def test_max_cost_refuses_before_sending(mock: InProcess) -> None:
             await gw.text_to_image("four please", num_images=4, max_cost="0.1")
         job = await gw.text_to_image("one please", max_cost="0.1")
     assert len(sent) == 1 and job.estimated_cost == Decimal("0.035")
+
+
+async def test_file_io_stays_off_the_event_loop(
+    mock: InProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading a local image and writing downloads happen in worker threads."""
+    loop_thread = threading.get_ident()
+    opened: list[tuple[str, bool]] = []
+    real_open = builtins.open
+
+    def spy_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(file).startswith(str(tmp_path)):
+            opened.append((Path(file).name, threading.get_ident() == loop_thread))
+        return real_open(file, *args, **kwargs)
+
+    source = tmp_path / "input.png"
+    source.write_bytes(png_bytes())
+    monkeypatch.setattr(builtins, "open", spy_open)
+    monkeypatch.setattr(io, "open", spy_open)
+    async with mock.gateway() as gw:
+        job = await gw.edit("brighter", source, model="seedream-4-5", size="2K")
+        [saved] = await job.download(tmp_path / "out")
+    names = [name for name, _ in opened]
+    assert "input.png" in names and f"{saved.name}.part" in names
+    assert not [name for name, on_loop in opened if on_loop]

@@ -151,11 +151,11 @@ class StallAfterQueueing:
 
 
 def test_ambiguous_submit_is_not_resent(serve: Serve) -> None:
-    app = StallAfterQueueing(create_app(mock_settings()), stall=1.0)
+    app = StallAfterQueueing(create_app(mock_settings()), stall=0.5)
     server = serve(app)
     sleeps: list[float] = []
     with (
-        Gateway("test-key", server.base_url, timeout=0.3, sleep=sleeps.append) as gw,
+        Gateway("test-key", server.base_url, timeout=0.2, sleep=sleeps.append) as gw,
         pytest.raises(APITimeoutError, match="may have been queued"),
     ):
         gw.text_to_image("pay once", model="seedream-4-5")
