@@ -1,0 +1,140 @@
+"""End to end: the real server process, the documented curl examples, clean shutdown."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+
+from server_process import ROOT, running_mock
+
+EXAMPLES = sorted((ROOT / "fixtures" / "examples").glob("*Submit.json"))
+# Documented sizes (facts B9): square_hd 1024², 2K 2048², adaptive multi-edit = the cat sample.
+EXPECTED_SIZE = {
+    "liteEditSubmit": (1024, 1024),
+    "liteTextToImageSubmit": (1024, 1024),
+    "byteplusEditSubmit": (2048, 2048),
+    "byteplusTextToImageSubmit": (2048, 2048),
+    "byteplusMultiEditSubmit": (1024, 768),
+}
+
+
+def send_like_curl(base_url: str, example: dict[str, Any]) -> dict[str, Any]:
+    """Send a documented example as its curl command does (curl itself when installed)."""
+    request = example["request"]
+    url = base_url + httpx.URL(request["url"]).path
+    headers = {**request["headers"], "Ocp-Apim-Subscription-Key": "test-key"}
+    data = json.dumps(request["body"], indent=1)
+    curl = shutil.which("curl")
+    if curl:
+        command = [curl, "-sS", "-X", "POST", url, "--data-raw", data]
+        for name, value in headers.items():
+            command += ["-H", f"{name}: {value}"]
+        output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=10)
+        result: dict[str, Any] = json.loads(output.stdout)
+        return result
+    return dict(httpx.post(url, content=data, headers=headers, timeout=10).json())
+
+
+def test_documented_examples_complete_within_3_seconds_over_real_http() -> None:
+    with running_mock() as (base_url, _):
+        accepted = {
+            path.stem: send_like_curl(base_url, json.loads(path.read_text())) for path in EXAMPLES
+        }
+        assert all(body["status"] == "QUEUED" for body in accepted.values()), accepted
+        started = time.monotonic()
+        finals: dict[str, Any] = {}
+        key = {"Ocp-Apim-Subscription-Key": "test-key"}
+        while len(finals) < len(accepted) and time.monotonic() - started < 3.0:
+            for name, body in accepted.items():
+                status = httpx.get(body["polling_url"], headers=key).json()
+                if status["status"] == "COMPLETED":
+                    finals[name] = status
+            time.sleep(0.1)
+        assert set(finals) == set(accepted), "not every example completed within 3 s"
+        for name, status in finals.items():
+            media_type = status["output"]["media_type"]
+            for url in status["output"]["media_url"]:
+                image = httpx.get(url)
+                assert image.headers["content-type"] == media_type
+                decoded = Image.open(io.BytesIO(image.content))
+                assert decoded.format == {"image/png": "PNG", "image/jpeg": "JPEG"}[media_type]
+                assert decoded.size == EXPECTED_SIZE[name], name
+
+
+def test_banner_shows_base_url_and_test_keys_and_sigterm_stops_cleanly() -> None:
+    with running_mock("--timing", "manual") as (base_url, process):
+        assert base_url.startswith("http://127.0.0.1:")
+        process.terminate()
+        # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status says so.
+        assert process.wait(timeout=10) in (0, -signal.SIGTERM)
+        output = process.stdout.read() if process.stdout else ""
+        assert "Traceback" not in output
+
+
+def test_banner_lists_the_keys() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from mock_gateway.cli import describe_keys;"
+            "from mock_gateway.config import Settings; print(describe_keys(Settings.load()))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    for key in ("test-key", "broke-key", "forbidden-key", "limited-key"):
+        assert key in result.stdout
+
+
+def test_bad_config_is_rejected_naming_file_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "mock.toml"
+    config.write_text('timing = "fast"\nworkrs = 3\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_gateway", "serve", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert str(config) in result.stderr and "workrs" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unparseable_config_names_the_line(tmp_path: Path) -> None:
+    config = tmp_path / "broken.toml"
+    config.write_text('timing = "fast"\nworkers = = 3\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_gateway", "serve", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "line 2" in result.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "-5"])
+def test_unusable_port_is_a_clear_error(port: str) -> None:
+    # argparse rejects it with exit status 2 and a usage line, not a traceback
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_gateway", "serve", "--port", port],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
