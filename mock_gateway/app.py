@@ -18,7 +18,7 @@ from .clock import VirtualClock
 from .config import Settings
 from .contract import load_contract
 from .core import GatewayCore
-from .images import ImageCache, SampleImages
+from .imaging import ImageCache, SampleImages
 from .inputs import InputResolver
 from .responses import gateway_error, not_found_route
 from .routes.gateway import gateway_routes

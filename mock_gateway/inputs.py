@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import httpx
 
-from .images import InvalidImage, SampleImages, probe_image
+from .imaging import InvalidImage, SampleImages, probe_image
 from .validation import ParsedSubmit
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024

@@ -11,7 +11,7 @@ from .clock import VirtualClock
 from .config import Settings
 from .contract import Contract
 from .core import GatewayCore, Job
-from .images import ImageCache, SampleImages
+from .imaging import ImageCache, SampleImages
 from .inputs import InputResolver
 
 FinishedListener = Callable[[Job, float], None]

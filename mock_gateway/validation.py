@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .contract import Contract, Operation
-from .images import ImageInfo, InvalidImage, probe_image
+from .imaging import ImageInfo, InvalidImage, probe_image
 from .messages import describe, field_name
 
 LITE_FORMATS = ("jpg", "jpeg", "png", "webp")  # documented for 5.0 Lite edit

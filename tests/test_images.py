@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageStat
 
-from mock_gateway.images import (
+from mock_gateway.imaging import (
     ImageCache,
     ImageInfo,
     InvalidImage,

@@ -1,8 +1,11 @@
 """Image work of the mock: rendering results, validating inputs, bundled samples, a cache.
 
-``render`` draws a result image, ``probe_image`` checks an input image, ``SampleImages``
-answers the documentation's sample URLs offline, ``ImageCache`` keeps rendered images.
-The same names are re-exported by ``mock_gateway.images``.
+- ``render(RenderRequest) -> bytes``: a deterministic PNG or JPEG result image showing a
+  generated background (or the edited inputs) with the prompt, model, seed and size on it.
+- ``probe_image(bytes) -> ImageInfo``: validate an input image against the upstream limits;
+  raises ``InvalidImage`` (a ValueError whose message suits a 400 answer) and nothing else.
+- ``SampleImages``: the documentation's sample input URLs mapped to bundled files.
+- ``ImageCache``: byte-bounded LRU of rendered images; renders off the event loop, once per key.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..core import JobStatus
-from ..images import RenderRequest
+from ..imaging import RenderRequest
 from ..responses import JSONBody, not_found_route
 from .common import mock_state
 from .gateway import base_url
