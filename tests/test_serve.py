@@ -99,31 +99,23 @@ def test_banner_lists_the_keys() -> None:
         assert key in result.stdout
 
 
-def test_bad_config_is_rejected_naming_file_and_key(tmp_path: Path) -> None:
+def serve_with_config(tmp_path: Path, text: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
     config = tmp_path / "mock.toml"
-    config.write_text('timing = "fast"\nworkrs = 3\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "mock_gateway", "serve", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=30,
-    )
+    config.write_text(text)
+    command = [sys.executable, "-m", "mock_gateway", "serve", "--config", str(config)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=30)
+    return config, result
+
+
+def test_bad_config_is_rejected_naming_file_and_key(tmp_path: Path) -> None:
+    config, result = serve_with_config(tmp_path, 'timing = "fast"\nworkrs = 3\n')
     assert result.returncode == 2
     assert str(config) in result.stderr and "workrs" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_unparseable_config_names_the_line(tmp_path: Path) -> None:
-    config = tmp_path / "broken.toml"
-    config.write_text('timing = "fast"\nworkers = = 3\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "mock_gateway", "serve", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=30,
-    )
+    _, result = serve_with_config(tmp_path, 'timing = "fast"\nworkers = = 3\n')
     assert result.returncode == 2 and "line 2" in result.stderr
 
 
