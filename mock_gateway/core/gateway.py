@@ -70,6 +70,7 @@ class GatewayCore:
         self.queue = JobQueue(self.settings.workers, self.settings.retention_seconds)
         self.accounts: dict[str, Account] = {}
         self._finished: list[Job] = []
+        self.submitted = 0  # jobs accepted since the last reset
         for key_settings in self.settings.keys:
             self.put_account(key_settings)
         self.started_at = now
@@ -153,6 +154,7 @@ class GatewayCore:
         elif (spec.safety_checker or spec.slug == "byteplus") and self.safety.flags(spec.prompt):
             job.outcome, job.outcome_error = JobStatus.FAILED, self.safety.error_text(spec.slug)
         self.queue.add(job)
+        self.submitted += 1
         return SubmitResult(job)
 
     def find_job(self, owner: str, request_id: str, now: float) -> Job | None:
