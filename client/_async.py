@@ -69,7 +69,8 @@ class AsyncJob(BaseJob):
 
 
 class AsyncGateway(BaseGateway):
-    """Async client of the Seedream gateway (asyncio or trio, through anyio)."""
+    """Async client of the Seedream gateway (asyncio or trio, through anyio); the arguments
+    are those of ``Gateway``, with an ``httpx.AsyncClient`` and an async ``sleep``."""
 
     def __init__(
         self,
@@ -94,6 +95,7 @@ class AsyncGateway(BaseGateway):
             retry=retry,
             prices=prices,
             webhook_secret=webhook_secret,
+            client_timeout=http_client.timeout if http_client is not None else None,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self.timeout)
@@ -219,7 +221,7 @@ class AsyncGateway(BaseGateway):
 
         async def send() -> httpx.Response:
             request = self._download_request(self._http, url)
-            response = await self._http.send(request, stream=True)
+            response = await self._http.send(request, stream=True, follow_redirects=True)
             try:
                 if response.status_code >= 400:
                     await response.aread()

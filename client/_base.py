@@ -7,6 +7,7 @@ the pure modules it calls.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -60,6 +61,7 @@ class BaseGateway:
         retry: RetryPolicy | None,
         prices: PriceTable | None,
         webhook_secret: str | None,
+        client_timeout: httpx.Timeout | None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("PIXAZO_API_KEY")
         if not key:
@@ -67,16 +69,12 @@ class BaseGateway:
         self._key = _Secret(key)  # never part of repr, logs or messages
         url = base_url or os.environ.get("PIXAZO_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = url.rstrip("/")
-        self.timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
-        base_retry = retry or RetryPolicy()
-        self.retry = RetryPolicy(
-            max_retries=max_retries,
-            initial_delay=base_retry.initial_delay,
-            max_delay=base_retry.max_delay,
-            jitter=base_retry.jitter,
-            max_retry_after=base_retry.max_retry_after,
-            rng=base_retry.rng,
-        )
+        if timeout is None:  # a client you pass in keeps its own timeout
+            self.timeout = client_timeout or DEFAULT_TIMEOUT
+        else:
+            self.timeout = httpx.Timeout(timeout)
+        # ``max_retries`` is the everyday knob; it wins over ``retry.max_retries``.
+        self.retry = dataclasses.replace(retry or RetryPolicy(), max_retries=max_retries)
         self.poll = poll or PollPolicy()
         self.prices = prices or PriceTable()
         self.webhooks = Webhooks(webhook_secret or os.environ.get("PIXAZO_WEBHOOK_SECRET"))

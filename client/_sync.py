@@ -60,7 +60,14 @@ class Job(BaseJob):
 
 
 class Gateway(BaseGateway):
-    """Blocking client of the Seedream gateway. Use as a context manager to close connections."""
+    """Blocking client of the Seedream gateway. Use as a context manager to close connections.
+
+    ``api_key`` and ``base_url`` default to ``$PIXAZO_API_KEY`` and ``$PIXAZO_BASE_URL`` (else
+    the live gateway). ``timeout`` applies to each HTTP request; ``max_retries`` to 429, 5xx and
+    connection failures (see RetryPolicy for what a submit may retry); ``http_client`` is yours
+    to close; ``poll`` paces ``wait``; ``prices`` feeds estimates and ``max_cost``;
+    ``webhook_secret`` lets ``gateway.webhooks`` verify callbacks; ``sleep`` is for tests.
+    """
 
     def __init__(
         self,
@@ -85,6 +92,7 @@ class Gateway(BaseGateway):
             retry=retry,
             prices=prices,
             webhook_secret=webhook_secret,
+            client_timeout=http_client.timeout if http_client is not None else None,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=self.timeout)
@@ -202,7 +210,8 @@ class Gateway(BaseGateway):
         url, saved = status.media_urls[index], []
 
         def send() -> httpx.Response:
-            response = self._http.send(self._download_request(self._http, url), stream=True)
+            request = self._download_request(self._http, url)
+            response = self._http.send(request, stream=True, follow_redirects=True)
             try:
                 if response.status_code >= 400:
                     response.read()
