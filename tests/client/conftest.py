@@ -11,16 +11,15 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
-from seedream_testing import TINY_POLL, InProcess, ServerThread, mock_settings
+from seedream_testing import TINY_POLL, InProcess, ServerThread, mock_app
 
 from client import Gateway
-from mock_gateway.app import create_app
 
 
 @pytest.fixture(scope="session")
 def live_mock() -> Iterator[ServerThread]:
     """One mock over real HTTP for the session (state is shared: use it for stateless checks)."""
-    with ServerThread(create_app(mock_settings())) as server:
+    with ServerThread(mock_app()) as server:
         yield server
 
 
@@ -61,7 +60,7 @@ async def make_mock() -> AsyncIterator[Callable[..., Any]]:
     async with AsyncExitStack() as stack:
 
         async def make(**overrides: Any) -> InProcess:
-            app = create_app(mock_settings(**overrides))
+            app = mock_app(**overrides)
             await stack.enter_async_context(app.router.lifespan_context(app))
             mock = InProcess(app)
             stack.push_async_callback(_close_all, mock)

@@ -14,7 +14,7 @@ import time
 import tomllib
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -26,8 +26,9 @@ import uvicorn  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from client import AsyncGateway, PollPolicy  # noqa: E402
-from mock_gateway.config import Settings  # noqa: E402
-from mock_gateway.core.settings import Durations, TimingProfile  # noqa: E402
+
+if TYPE_CHECKING:
+    from mock_gateway.config import Settings
 
 SAMPLE_URL = (
     "https://pub-582b7213209642b9b995c96c95a30381.r2.dev/byteplus/1757499948018-hntkjsg9kj.jpg"
@@ -47,12 +48,25 @@ def _keys() -> list[dict[str, Any]]:
 
 def mock_settings(*, queue_seconds: float = 0.02, **overrides: Any) -> Settings:
     """The mock's settings with the fixture keys plus ours; jobs wait ``queue_seconds`` and
-    then finish almost at once, unless ``timing="manual"`` (frozen clock: jobs stay QUEUED)."""
+    then finish almost at once, unless ``timing="manual"`` (frozen clock: jobs stay QUEUED).
+
+    The mock is imported here, not at module level, so the client's unit tests still run
+    while the mock is being changed."""
+    from mock_gateway.config import Settings
+    from mock_gateway.core.settings import Durations, TimingProfile
+
     settings = Settings.load(keys=_keys(), **overrides)
     if overrides.get("timing") != "manual":
         timing = TimingProfile("test", {"default": Durations(queue_seconds, 0.05, 0.0)})
         settings = replace(settings, core=replace(settings.core, timing=timing))
     return settings
+
+
+def mock_app(**overrides: Any) -> Any:
+    """A fresh mock gateway ASGI app with ``mock_settings(**overrides)``."""
+    from mock_gateway.app import create_app
+
+    return create_app(mock_settings(**overrides))
 
 
 def png_bytes(size: tuple[int, int] = (64, 48), fmt: str = "PNG") -> bytes:

@@ -123,6 +123,8 @@ def test_key_not_sent_to_media_hosts(tmp_path: Path) -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
+        if request.url.path == "/a.png":  # CDNs redirect; the download follows
+            return httpx.Response(302, headers={"location": "https://cdn2.test/b.png"})
         return httpx.Response(
             200, content=b"\x89PNG\r\n\x1a\nxx", headers={"content-type": "image/png"}
         )
@@ -133,5 +135,18 @@ def test_key_not_sent_to_media_hosts(tmp_path: Path) -> None:
     )  # fmt: skip
     http = httpx.Client(transport=httpx.MockTransport(handler))
     with Gateway("secret", "http://gw.test", http_client=http) as gw:
-        gw.download(status, tmp_path)
-    assert "Ocp-Apim-Subscription-Key" not in seen[0].headers
+        [saved] = gw.download(status, tmp_path)
+    assert saved.name == "r_1.png" and saved.read_bytes().startswith(b"\x89PNG")
+    assert [r.url.host for r in seen] == ["cdn.test", "cdn2.test"]
+    assert all("Ocp-Apim-Subscription-Key" not in r.headers for r in seen)
+
+
+def test_timeouts_and_retries_configuration() -> None:
+    mine = httpx.Client(timeout=3.0)
+    assert Gateway("k", http_client=mine).timeout == httpx.Timeout(3.0)
+    assert Gateway("k", http_client=mine, timeout=7).timeout == httpx.Timeout(7)
+    assert Gateway("k").timeout.connect == 10.0
+    policy = client.RetryPolicy(max_delay=1.0)
+    gw = Gateway("k", retry=policy, max_retries=5)
+    assert (gw.retry.max_retries, gw.retry.max_delay) == (5, 1.0)
+    mine.close()

@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from seedream_testing import ROOT, SAMPLE_URL, SAMPLE_URL_2, ServerThread, mock_settings, png_bytes
+from seedream_testing import ROOT, SAMPLE_URL, SAMPLE_URL_2, ServerThread, mock_app, png_bytes
 
 from client.cli import build_parser, main
-from mock_gateway.app import create_app
 
 
 def command() -> list[str]:
@@ -133,7 +132,7 @@ def test_api_key_flag_and_json_errors(live_mock: ServerThread, tmp_path: Path) -
 def test_wait_timeout_says_how_to_resume(
     serve: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    frozen = serve(create_app(mock_settings(timing="manual")))  # jobs stay QUEUED
+    frozen = serve(mock_app(timing="manual"))  # jobs stay QUEUED
     monkeypatch.setenv("PIXAZO_API_KEY", "test-key")
     assert main(["generate", "x", "--no-wait", "--base-url", frozen.base_url]) == 0
     request_id = capsys.readouterr().out.strip()

@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 import pytest
 from PIL import Image
-from seedream_testing import TINY_POLL, ServerThread, mock_settings
+from seedream_testing import TINY_POLL, ServerThread, mock_app
 
 from client import (
     APIConnectionError,
@@ -30,7 +30,6 @@ from client import (
     Status,
     WaitTimeoutError,
 )
-from mock_gateway.app import create_app
 
 Serve = Callable[[Any], ServerThread]
 ASGIApp = Callable[..., Any]
@@ -72,14 +71,14 @@ def test_error_classes_over_http(live_mock: ServerThread, serve: Serve) -> None:
     }
     with Gateway("test-key", live_mock.base_url) as gw, pytest.raises(NotFoundError):
         gw.status("byteplus_00000000-0000-7000-8000-000000000000")
-    disabled = serve(create_app(mock_settings(disabled_models=["byteplus"])))
+    disabled = serve(mock_app(disabled_models=["byteplus"]))
     with Gateway("test-key", disabled.base_url) as gw, pytest.raises(ModelNotFoundError) as nf:
         gw.edit("x", "https://example.test/cat.jpg", model="seedream-4-5")
     assert nf.value.error == "Model not found"
 
 
 def test_retry_after_is_honoured_for_real(serve: Serve) -> None:
-    server = serve(create_app(mock_settings()))
+    server = serve(mock_app())
     sleeps: list[float] = []
     with Gateway("quick-limited-key", server.base_url, sleep=recording_sleep(sleeps)) as gw:
         first = gw.text_to_image("one")
@@ -116,7 +115,7 @@ class FailFirst:
 
 
 def test_submit_retried_after_a_503_and_charged_once(serve: Serve) -> None:
-    app = FailFirst(create_app(mock_settings()), 503, times=1)
+    app = FailFirst(mock_app(), 503, times=1)
     server = serve(app)
     sleeps: list[float] = []
     with Gateway("test-key", server.base_url, sleep=sleeps.append, poll=TINY_POLL) as gw:
@@ -151,7 +150,7 @@ class StallAfterQueueing:
 
 
 def test_ambiguous_submit_is_not_resent(serve: Serve) -> None:
-    app = StallAfterQueueing(create_app(mock_settings()), stall=0.5)
+    app = StallAfterQueueing(mock_app(), stall=0.5)
     server = serve(app)
     sleeps: list[float] = []
     with (
@@ -177,7 +176,7 @@ def test_connection_refused_is_retried_then_raised() -> None:
 
 
 def test_wait_timeout_then_resume(serve: Serve) -> None:
-    server = serve(create_app(mock_settings(queue_seconds=0.4)))
+    server = serve(mock_app(queue_seconds=0.4))
     with Gateway("test-key", server.base_url, poll=TINY_POLL) as gw:
         job = gw.text_to_image("patience")
         with pytest.raises(WaitTimeoutError) as info:
