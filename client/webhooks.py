@@ -37,13 +37,10 @@ def _secret_bytes(secret: str) -> bytes:
         raise WebhookVerificationError("webhook secret is not whsec_<base64>") from None
 
 
-def _text(body: bytes | str) -> str:
-    return body.decode("utf-8") if isinstance(body, bytes) else body
-
-
 def sign(body: bytes | str, secret: str, *, msg_id: str, timestamp: int) -> dict[str, str]:
     """The three Standard Webhooks headers for ``body`` (to test your own receiver)."""
-    content = f"{msg_id}.{timestamp}.{_text(body)}".encode()
+    raw = body.encode() if isinstance(body, str) else body  # sign the exact bytes received
+    content = f"{msg_id}.{timestamp}.".encode() + raw
     digest = hmac.new(_secret_bytes(secret), content, hashlib.sha256).digest()
     return {
         "webhook-id": msg_id,
