@@ -1,0 +1,140 @@
+"""One run of the suite: options, target, guard, verdicts, exchanges and timings together.
+
+Both front ends build exactly one ``Run`` per pytest session (``conftest.py`` keeps it in
+the pytest config), and every check reaches the target through ``run.session``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .control import ControlApi
+from .guard import SpendGuard
+from .options import Options
+from .receiver import WebhookReceiver
+from .recording import Recorder
+from .redact import Redactor
+from .safety import UrlPolicy
+from .spec import KEY_HEADER, Contract, load_contract
+from .target import Target, open_target
+from .timing import Timings
+from .transport import Exchange, GuardedSession
+from .verdicts import ClauseBook
+
+MOCK_KEYS = {"api_key": "test-key", "broke_key": "broke-key"}
+
+
+@dataclass
+class Run:
+    options: Options
+    target: Target
+    contract: Contract = field(default_factory=load_contract)
+    book: ClauseBook = field(default_factory=ClauseBook)
+    timings: Timings = field(default_factory=Timings)
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
+    request_ids: dict[str, str] = field(default_factory=dict)  # id -> check that saw it first
+    started_at: float = field(default_factory=time.time)
+    invalid_keys: set[str] = field(default_factory=set)
+    control: ControlApi | None = None
+    receiver: WebhookReceiver | None = None
+    recorder: Recorder | None = None
+
+    def __post_init__(self) -> None:
+        target, options = self.target, self.options
+        defaults = MOCK_KEYS if target.self_started else {}
+        self.api_key = options.api_key or defaults.get("api_key")
+        self.broke_key = options.broke_key or defaults.get("broke_key")
+        self.other_key = options.other_key or self.broke_key
+        budget = options.max_spend
+        if budget is None and target.kind == "live":
+            budget = Decimal(0)
+        self.guard = SpendGuard(budget)
+        live = target.kind == "live"
+        self.poll_interval = (
+            options.poll_interval if options.poll_interval is not None else (5.0 if live else 0.05)
+        )
+        self.job_timeout = options.job_timeout or (600.0 if live else 30.0)
+        if target.loopback:
+            self.receiver = WebhookReceiver()
+        keys = {self.api_key: "api-key", self.broke_key: "broke-key", self.other_key: "other-key"}
+        self.redactor = Redactor(
+            keys={k: v for k, v in keys.items() if k},
+            hosts={target.origin: "{gateway}"},
+        )
+        if self.receiver is not None:
+            self.redactor.hosts[self.receiver.prefix.rsplit("/hook/", 1)[0]] = "{receiver}"
+        self.session = GuardedSession(
+            guard=self.guard,
+            policy=UrlPolicy(self.receiver.prefix if self.receiver else None),
+            target_origin=target.origin,
+            free_keys=self.free_keys,
+            on_exchange=self._on_exchange,
+        )
+        if options.record is not None:
+            self.recorder = Recorder(options.record, self.describe_target())
+        if target.kind == "mock" and self.api_key:
+            control = ControlApi(self.session, target.base_url)
+            if control.probe(self.api_key):
+                self.control = control
+                target.control = True
+
+    @classmethod
+    def open(cls, options: Options) -> Run:
+        target = open_target(options.gateway_url, options.target_kind, options.mock_timing)
+        try:
+            return cls(options=options, target=target)
+        except BaseException:
+            target.stop()
+            raise
+
+    def free_keys(self) -> set[str]:
+        """Keys whose requests cannot be billed: the deliberately invalid ones and the
+        zero-balance key (a 202 with it is a violation, not a charge we can be liable for)."""
+        free = set(self.invalid_keys)
+        if self.broke_key:
+            free.add(self.broke_key)
+        return free
+
+    def invalid_key(self) -> str:
+        key = f"contract-suite-invalid-{uuid.uuid4().hex[:16]}"
+        self.invalid_keys.add(key)
+        self.redactor.keys[key] = "invalid-key"
+        return key
+
+    def register_key(self, key: str, role: str) -> None:
+        self.redactor.keys[key] = role
+
+    def headers(self, key: str | None = None) -> dict[str, str]:
+        chosen = key if key is not None else self.api_key
+        return {KEY_HEADER: chosen} if chosen else {}
+
+    def _on_exchange(self, exchange: Exchange) -> None:
+        fixture = self.redactor.exchange(exchange)
+        self.exchanges.append(fixture)
+        self.book.record("SAFE-URLS", True)  # the transport scanned it before sending
+        if self.recorder is not None:
+            self.recorder.write(fixture)
+
+    def evidence(self, exchange: Exchange | None = None) -> dict[str, Any] | None:
+        chosen = exchange or self.session.last
+        return None if chosen is None else self.redactor.exchange(chosen)
+
+    def describe_target(self) -> dict[str, Any]:
+        return {
+            "kind": self.target.kind,
+            "base_url": "{gateway}" if self.target.kind == "live" else self.target.base_url,
+            "self_started": self.target.self_started,
+            "control_api": self.target.control,
+            "timing_profile": self.target.timing_profile,
+            "poll_interval_s": self.poll_interval,
+        }
+
+    def close(self) -> None:
+        if self.receiver is not None:
+            self.receiver.close()
+        self.session.close()
+        self.target.stop()
