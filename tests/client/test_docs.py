@@ -49,7 +49,9 @@ def test_webhook_example_runs(
     code = python_blocks()[2]
     assert "WebhookReceiver" in code and "timeout=30" in code
     script = tmp_path / "webhook_example.py"
-    script.write_text(code.replace(MAKE_SERVE_URL, live_mock.base_url).replace("timeout=30", "timeout=5"))
+    script.write_text(
+        code.replace(MAKE_SERVE_URL, live_mock.base_url).replace("timeout=30", "timeout=5")
+    )
     try:
         runpy.run_path(str(script), run_name="__main__")
     except TimeoutError:
