@@ -1,4 +1,4 @@
-"""docs/client.md's examples run as written against the mock (only the address differs)."""
+"""The README's client examples run as written against the mock (only the address differs)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,18 @@ from seedream_testing import ROOT, TINY_POLL, ServerThread
 
 import client._base
 
-DOC = ROOT / "docs" / "client.md"
+README = ROOT / "README.md"
+SECTION = "## The Python client"
 MAKE_SERVE_URL = "http://127.0.0.1:8000"
 
 
 def python_blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
+    """The Python code blocks of the README's client section, in order."""
+    text = README.read_text()
+    section = text[text.index(SECTION) :]
+    following = section.find("\n## ", len(SECTION))
+    section = section if following < 0 else section[:following]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
 
 
 @pytest.mark.parametrize("index", [0, 1], ids=["sync-example", "async-example"])
