@@ -31,6 +31,7 @@ class Operation:
     input_field: str | None
     schema_ref: str
     defaults: dict[str, Any]
+    properties: frozenset[str]  # the documented fields; anything else is ignored
 
 
 class Contract:
@@ -53,6 +54,7 @@ class Contract:
                 input_field=post.get("x-input-images"),
                 schema_ref=ref,
                 defaults=self._defaults(ref),
+                properties=frozenset(self.resolve(ref).get("properties", {})),
             )
             self._operations[operation.operation_id] = operation
             # References are inlined once here: resolving them per request was most of the

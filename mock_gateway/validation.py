@@ -91,7 +91,12 @@ def parse_submit(contract: Contract, operation: Operation, body: Any) -> ParsedS
                 400, "Model not found", f"Model '{error.instance}' not found or is disabled"
             )
         return bad_request(describe(error))
-    fields = {**operation.defaults, **body}
+    # Unknown fields are ignored as a gateway would: a stray "watermark" on 5.0 Lite or
+    # "num_images" on byteplus must not change what is generated or charged.
+    fields = {**operation.defaults}
+    fields.update((name, value) for name, value in body.items() if name in operation.properties)
+    if isinstance(fields.get("seed"), float):
+        fields["seed"] = int(fields["seed"])  # JSON Schema counts 42.0 as an integer
     model = str(fields.get("model", operation.slug))
     parsed = ParsedSubmit(operation=operation, fields=fields, model=model)
     if operation.input_field is not None:

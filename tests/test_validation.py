@@ -199,3 +199,20 @@ def test_no_input_produces_a_server_error(app: Any, path: str, body: Any) -> Non
     assert response.status_code in (202, 400, 402), response.text
     if response.status_code != 202:
         assert set(response.json()) == {"error", "message"}
+
+
+async def test_undocumented_fields_change_nothing(client: httpx.AsyncClient, app: Any) -> None:
+    broke = {"Ocp-Apim-Subscription-Key": "broke-key"}
+    stray = {"prompt": "x", "num_images": 4, "enable_safety_checker": False}
+    response = await client.post(BP_T2I, json=stray, headers=broke)
+    assert response.json()["message"].endswith("Required: $0.2")  # one image, not four
+    accepted = await client.post(T2I, json={"prompt": "x", "watermark": True}, headers=KEY)
+    job = app.state.mock.core.queue.get(accepted.json()["request_id"])
+    assert job is not None and job.spec.watermark is False
+
+
+async def test_integral_float_seed_is_accepted(client: httpx.AsyncClient, app: Any) -> None:
+    accepted = await client.post(T2I, json={"prompt": "x", "seed": 42.0}, headers=KEY)
+    assert accepted.status_code == 202
+    job = app.state.mock.core.queue.get(accepted.json()["request_id"])
+    assert job is not None and job.seed == 42 and isinstance(job.seed, int)
