@@ -14,6 +14,12 @@ class _Bucket:
     updated: float
 
 
+# Token arithmetic is in floats: 29 s at 2/m gives 0.9666...67, not 29/30. Without a little
+# slack, Retry-After would round up a whole second too far and a client waiting exactly
+# Retry-After could still be refused.
+EPSILON = 1e-9
+
+
 class RateLimiter:
     """``check`` returns None when the call may go ahead, else the seconds to wait (>= 1)."""
 
@@ -31,11 +37,11 @@ class RateLimiter:
         elapsed = max(0.0, now - bucket.updated)
         bucket.tokens = min(float(limit.burst), bucket.tokens + elapsed * rate)
         bucket.updated = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
+        if bucket.tokens >= 1.0 - EPSILON:
+            bucket.tokens = max(0.0, bucket.tokens - 1.0)
             return None
         # Rejected calls are not counted: waiting Retry-After seconds always gets a token.
-        return max(1, math.ceil((1.0 - bucket.tokens) / rate))
+        return max(1, math.ceil((1.0 - bucket.tokens) / rate - EPSILON))
 
     def forget(self, key: str) -> None:
         for bucket_key in [k for k in self._buckets if k[0] == key]:
