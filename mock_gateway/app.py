@@ -14,29 +14,38 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .asgi import MockApp
 from .clock import VirtualClock
-from .config import Settings
+from .config import Settings, fault_endpoints
 from .contract import load_contract
 from .core import GatewayCore
+from .faults import FaultBook
+from .hygiene import Hygiene
 from .imaging import ImageCache, SampleImages
 from .inputs import InputResolver
+from .journal import Journal
 from .responses import gateway_error, not_found_route
+from .routes.control import control_routes
 from .routes.gateway import gateway_routes
 from .routes.media import media_routes
 from .state import MockState
+from .webhooks import Delivery, WebhookDispatcher
 
 log = logging.getLogger("mock_gateway")
 
 TICK_CEILING = 0.25  # the ticker looks at least this often (real seconds) for due work
+WEBHOOK_CONCURRENCY = 32  # deliveries in flight at once; more wait their turn
 
 
 def build_state(
     settings: Settings, *, clock: VirtualClock | None = None, http: httpx.AsyncClient | None = None
 ) -> MockState:
     """The app's state without the HTTP layer (also handy in tests)."""
+    initial_rate = 0.0 if settings.core.timing.name == "manual" else 1.0
     if clock is None:
-        manual = settings.core.timing.name == "manual"
-        clock = VirtualClock(rate=0.0 if manual else 1.0)
+        clock = VirtualClock(rate=initial_rate)
+    else:
+        initial_rate = clock.rate  # a reset returns an injected clock to its own rate
     samples = SampleImages(settings.fixtures / "images")
     return MockState(
         settings=settings,
@@ -46,21 +55,48 @@ def build_state(
         samples=samples,
         images=ImageCache(settings.media_cache_bytes),
         inputs=InputResolver(samples, fetch_remote=settings.fetch_remote_inputs, http=http),
+        faults=FaultBook(settings.core.seed, settings.faults),
+        journal=Journal(settings.journal_size),
+        hygiene=Hygiene(
+            min_poll_seconds=settings.min_poll_seconds,
+            duplicate_window_seconds=settings.duplicate_window_seconds,
+            capacity=settings.journal_size,
+        ),
+        webhooks=WebhookDispatcher(settings.webhooks, settings.journal_size),
+        fault_endpoints=fault_endpoints(),
         http=http,
+        initial_rate=initial_rate,
     )
+
+
+async def _deliver(
+    state: MockState, delivery: Delivery, due: float, limiter: anyio.CapacityLimiter
+) -> None:
+    async with limiter:
+        assert state.http is not None  # the ticker starts deliveries only with a client
+        await state.webhooks.attempt(delivery, due, state.http, state.clock)
+    state.waker.wake()  # a failed attempt has a retry to schedule
 
 
 async def _tick(state: MockState) -> None:
     """Advance the world eagerly so webhooks fire on time even when nobody polls."""
+    limiter = anyio.CapacityLimiter(WEBHOOK_CONCURRENCY)
     while True:
-        state.pump()
-        deadline = state.core.next_deadline()
+        try:
+            state.pump()
+            if state.tasks is not None and state.http is not None:
+                for delivery, due in state.webhooks.take_due(state.clock.now()):
+                    state.tasks.start_soon(_deliver, state, delivery, due, limiter)
+        except Exception:  # a bug here must not stop every later webhook and job
+            log.exception("the mock's ticker failed; carrying on")
+        deadlines = [state.core.next_deadline(), state.webhooks.next_deadline()]
         wait = TICK_CEILING
-        if deadline is not None:
-            until = state.clock.real_seconds_until(deadline)
+        soonest = min((d for d in deadlines if d is not None), default=None)
+        if soonest is not None:
+            until = state.clock.real_seconds_until(soonest)
             if until is not None:
                 wait = min(TICK_CEILING, max(0.002, until))
-        await anyio.sleep(wait)
+        await state.waker.sleep(wait)
 
 
 def create_app(
@@ -83,10 +119,12 @@ def create_app(
         gc.collect()
         gc.freeze()
         async with anyio.create_task_group() as tasks:
+            state.tasks = tasks
             tasks.start_soon(_tick, state)
             try:
                 yield
             finally:
+                state.tasks = None
                 tasks.cancel_scope.cancel()
         if owned_http is not None:
             await owned_http.aclose()
@@ -102,8 +140,10 @@ def create_app(
         return gateway_error(500, "Internal Server Error", "The mock failed unexpectedly.")
 
     operations = list(state.contract.submit_operations())
-    app = Starlette(
-        routes=[*gateway_routes(operations), *media_routes()],
+    control = control_routes() if settings.control_enabled else []
+    app = MockApp(
+        state,
+        routes=[*gateway_routes(operations), *media_routes(), *control],
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )

@@ -13,9 +13,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from .config_schema import check_config
+from .config_schema import check_config, locate
 from .core.settings import TIMING_PROFILES, CoreSettings, KeySettings, RateLimit
+from .faults import FaultError, FaultSpec, parse_rule
 from .paths import fixtures_dir
+from .webhook_policy import WebhookSettings, secret_bytes
 
 DEFAULT_BLOCKLIST = ("nsfw", "nude", "naked", "gore", "blood", "violence", "weapon", "unsafe")
 
@@ -34,32 +36,59 @@ class Settings:
     fetch_remote_inputs: bool = False
     control_enabled: bool = True
     control_token: str | None = None
-    journal_size: int = 10_000
-    webhook_allow_hosts: tuple[str, ...] = ()
-    webhook_max_attempts: int = 5
-    webhook_timeout_seconds: float = 10.0
-    webhook_signing_secret: str | None = None
+    journal_size: int = 10_000  # newest entries kept by /_mock/requests and /_mock/webhooks
+    min_poll_seconds: float = 5.0  # hygiene: faster polls of one request are flagged
+    duplicate_window_seconds: float = 10.0  # hygiene: identical submits closer are flagged
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    faults: tuple[FaultSpec, ...] = ()  # rules active at start and after every reset
     fixtures: Path = field(default_factory=fixtures_dir)
     source: str = "defaults"
     raw: dict[str, Any] = field(default_factory=dict)  # the merged file data, for extensions
 
     @classmethod
-    def load(cls, config_file: str | Path | None = None, **overrides: Any) -> Settings:
-        """Defaults + ``fixtures/keys.toml`` + ``config_file`` + keyword overrides.
+    def load(
+        cls,
+        config_file: str | Path | None = None,
+        *,
+        scenario: str | Path | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Defaults + ``fixtures/keys.toml`` + a scenario + ``config_file`` + overrides.
 
         Overrides use the config file's key names (``timing="manual"``, ``any_key=True``,
-        ``seed=1``, ``workers=2`` ...).
+        ``seed=1``, ``workers=2``, ``webhooks={...}`` ...). Later sources win; ``keys`` and
+        ``faults`` lists add up (a key of the same name replaces the earlier one).
         """
         data: dict[str, Any] = {}
         keys_file = fixtures_dir() / "keys.toml"
         if keys_file.exists():
-            data.update(read_toml(keys_file))
-        source = "defaults"
+            merge(data, read_toml(keys_file))
+        sources = []
+        if scenario is not None:
+            from .scenarios import scenario_path  # late: scenarios imports this module
+
+            path = scenario_path(scenario)
+            merge(data, read_toml(path))
+            sources.append(f"scenario {path}")
         if config_file is not None:
-            data.update(read_toml(Path(config_file)))
-            source = str(config_file)
-        data.update({name: value for name, value in overrides.items() if value is not None})
-        return from_mapping(data, source)
+            merge(data, read_toml(Path(config_file)))
+            sources.append(str(config_file))
+        merge(data, {name: value for name, value in overrides.items() if value is not None})
+        return from_mapping(data, " + ".join(sources) or "defaults")
+
+
+def merge(data: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Fold ``extra`` into ``data``: lists of keys and faults add up, tables merge one level
+    deep (so a scenario's ``[webhooks]`` keeps the settings a config file does not name)."""
+    for name, value in extra.items():
+        current = data.get(name)
+        if name in ("keys", "faults") and isinstance(current, list) and isinstance(value, list):
+            data[name] = [*current, *value]
+        elif isinstance(current, dict) and isinstance(value, dict):
+            data[name] = {**current, **value}
+        else:
+            data[name] = value
+    return data
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -70,10 +99,42 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: no such file") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
     problem = check_config(data)
+    if problem is None:
+        problem = _fault_problem(data.get("faults", []))
     if problem:
-        raise ConfigError(f"{path}: {problem}")
+        line = locate(path, problem.split(":", 1)[0])
+        raise ConfigError(f"{path}{f', line {line}' if line else ''}: {problem}")
     return data
+
+
+def fault_endpoints() -> dict[str, str]:
+    """Every accepted spelling of a fault rule's ``endpoint`` and its canonical name."""
+    from .contract import load_contract  # late: the contract module imports jsonschema
+
+    names = {"submit": "submit", "status": "status"}
+    names |= {"/v2/requests/status": "status", "/v2/requests/status/{request_id}": "status"}
+    for operation in load_contract().submit_operations():
+        names[operation.operation_id] = operation.operation_id
+        names[operation.path] = operation.operation_id
+    return names
+
+
+def _fault_problem(rules: Any) -> str | None:
+    """The first unusable fault rule as ``faults[i].field: problem``, or None."""
+    endpoints = fault_endpoints() if rules else {}
+    for position, rule in enumerate(rules if isinstance(rules, list) else []):
+        try:
+            parse_rule(rule, endpoints)
+        except FaultError as exc:
+            text = str(exc)
+            field_name, _, rest = text.partition(": ")
+            if rest and field_name.isidentifier():
+                return f"faults.{position}.{field_name}: {rest}"
+            return f"faults.{position}: {text}"
+    return None
 
 
 def _usd(value: Any, where: str) -> Decimal:
@@ -120,6 +181,16 @@ def from_mapping(data: dict[str, Any], source: str = "defaults") -> Settings:
     timing = data.get("timing", "fast")
     webhooks = data.get("webhooks", {})
     control = data.get("control", {})
+    problem = _fault_problem(data.get("faults", []))
+    if problem:
+        raise ConfigError(f"{source}: {problem}")
+    secret = webhooks.get("signing_secret") or None
+    if secret is not None:
+        try:
+            secret_bytes(secret)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: webhooks.signing_secret: {exc}") from exc
+    endpoints = fault_endpoints() if data.get("faults") else {}
     core = CoreSettings(
         timing=TIMING_PROFILES[timing],
         workers=int(data.get("workers", 8)),
@@ -143,10 +214,16 @@ def from_mapping(data: dict[str, Any], source: str = "defaults") -> Settings:
         control_enabled=bool(control.get("enabled", True)),
         control_token=control.get("token") or None,
         journal_size=int(control.get("journal_size", 10_000)),
-        webhook_allow_hosts=tuple(webhooks.get("allow_hosts", ())),
-        webhook_max_attempts=int(webhooks.get("max_attempts", 5)),
-        webhook_timeout_seconds=float(webhooks.get("timeout_seconds", 10.0)),
-        webhook_signing_secret=webhooks.get("signing_secret") or None,
+        min_poll_seconds=float(control.get("min_poll_seconds", 5.0)),
+        duplicate_window_seconds=float(control.get("duplicate_window_seconds", 10.0)),
+        webhooks=WebhookSettings(
+            allow_hosts=tuple(webhooks.get("allow_hosts", ())),
+            max_attempts=int(webhooks.get("max_attempts", 5)),
+            backoff_seconds=float(webhooks.get("backoff_seconds", 1.0)),
+            timeout_seconds=float(webhooks.get("timeout_seconds", 10.0)),
+            signing_secret=secret,
+        ),
+        faults=tuple(parse_rule(rule, endpoints) for rule in data.get("faults", [])),
         source=source,
         raw=data,
     )

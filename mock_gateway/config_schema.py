@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -55,11 +57,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "allow_hosts": {"type": "array", "items": {"type": "string"}},
+                "allow_hosts": {"type": "array", "items": {"type": "string", "minLength": 1}},
                 "max_attempts": {"type": "integer", "minimum": 1, "maximum": 50},
-                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
                 "signing_secret": {"type": "string", "pattern": "^(whsec_.+)?$"},
-                "backoff_seconds": {"type": "number", "minimum": 0},
+                "backoff_seconds": {"type": "number", "minimum": 0, "maximum": 86400},
             },
         },
         "control": {
@@ -68,9 +70,12 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "properties": {
                 "enabled": {"type": "boolean"},
                 "token": {"type": "string"},
-                "journal_size": {"type": "integer", "minimum": 1},
+                "journal_size": {"type": "integer", "minimum": 1, "maximum": 10_000_000},
+                "min_poll_seconds": {"type": "number", "minimum": 0},
+                "duplicate_window_seconds": {"type": "number", "minimum": 0},
             },
         },
+        # Each rule is checked field by field by ``faults.parse_rule`` (clearer messages).
         "faults": {"type": "array", "items": {"type": "object"}},
     },
 }
@@ -85,6 +90,40 @@ def check_config(data: dict[str, Any]) -> str | None:
         return None
     error = errors[0]
     where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
-    if error.validator == "additionalProperties":
-        return f"{where}: {error.message} (unknown setting)"
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed)) or ["?"]
+        name = unknown[0] if where == "(top level)" else f"{where}.{unknown[0]}"
+        return f"{name}: unknown setting (allowed here: {', '.join(allowed)})"
     return f"{where}: {error.message}"
+
+
+def locate(path: Path, where: str) -> int | None:
+    """Best effort: the 1-based line of ``where`` (``keys.0.balance_usd``, ``timing``,
+    ``webhooks.max_attempts``) in the TOML file, so an error can point at it."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    parts = where.split(".")
+    start, rest = 0, parts
+    if len(parts) >= 2 and parts[1].isdigit():  # an array of tables: [[keys]] number N
+        header = re.compile(rf"^\s*\[\[\s*{re.escape(parts[0])}\s*\]\]")
+        hits = [number for number, line in enumerate(lines) if header.match(line)]
+        if int(parts[1]) >= len(hits):
+            return None
+        start, rest = hits[int(parts[1])] + 1, parts[2:]
+        if not rest:
+            return start
+    elif len(parts) >= 2:  # a table: [webhooks] ... max_attempts = ...
+        header = re.compile(rf"^\s*\[\s*{re.escape(parts[0])}\s*\]")
+        hits = [number for number, line in enumerate(lines) if header.match(line)]
+        if hits:
+            start, rest = hits[0] + 1, parts[1:]
+    for number in range(start, len(lines)):
+        line = lines[number]
+        if re.match(r"^\s*\[", line):  # the next table: the key is not in this one
+            break
+        if re.match(rf'^\s*"?{re.escape(rest[0])}"?\s*=', line):
+            return number + 1
+    return None

@@ -5,16 +5,39 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import anyio
 import httpx
+from anyio.abc import TaskGroup
 
 from .clock import VirtualClock
 from .config import Settings
 from .contract import Contract
 from .core import GatewayCore, Job
+from .faults import FaultBook
+from .hygiene import Hygiene
 from .imaging import ImageCache, SampleImages
 from .inputs import InputResolver
+from .journal import Journal
+from .webhooks import WebhookDispatcher
 
 FinishedListener = Callable[[Job, float], None]
+
+
+class Waker:
+    """Lets a request (a clock step, a new webhook) cut the ticker's sleep short."""
+
+    def __init__(self) -> None:
+        self._event: anyio.Event | None = None
+
+    def wake(self) -> None:
+        if self._event is not None:
+            self._event.set()
+
+    async def sleep(self, seconds: float) -> None:
+        self._event = anyio.Event()
+        with anyio.move_on_after(seconds):
+            await self._event.wait()
+        self._event = None
 
 
 @dataclass(eq=False)
@@ -26,8 +49,19 @@ class MockState:
     samples: SampleImages
     images: ImageCache
     inputs: InputResolver
+    faults: FaultBook
+    journal: Journal
+    hygiene: Hygiene
+    webhooks: WebhookDispatcher
+    fault_endpoints: dict[str, str]
     http: httpx.AsyncClient | None = None
+    initial_rate: float = 1.0
     finished_listeners: list[FinishedListener] = field(default_factory=list)
+    waker: Waker = field(default_factory=Waker)
+    tasks: TaskGroup | None = None  # the lifespan's task group (None without a lifespan)
+
+    def __post_init__(self) -> None:
+        self.finished_listeners.append(self.webhooks.on_finished)
 
     def now(self) -> float:
         return self.clock.now()
@@ -41,3 +75,29 @@ class MockState:
         for job in finished:
             for listener in self.finished_listeners:
                 listener(job, moment)
+        if finished:
+            self.waker.wake()
+
+    async def settle(self, seconds: float) -> bool:
+        """Wait (at most ``seconds`` of real time) until every job transition and webhook
+        attempt due by now has happened, so a test reads the outcome of a clock step.
+        Without a lifespan nothing is delivered, so there is nothing to wait for."""
+        with anyio.move_on_after(seconds):
+            while self.tasks is not None:
+                self.pump()
+                if self.webhooks.idle(self.clock.now()):
+                    return True
+                self.waker.wake()
+                await anyio.sleep(0.002)
+        return self.webhooks.idle(self.clock.now())
+
+    def reset(self) -> None:
+        """Back to the configured start state (``POST /_mock/reset``); time never runs back,
+        but the clock's rate returns to the configured one."""
+        self.clock.set_rate(self.initial_rate)
+        self.core.reset(self.clock.now())
+        self.faults.reset(self.settings.core.seed, self.settings.faults)
+        self.journal.clear()
+        self.hygiene.clear()
+        self.webhooks.reset()
+        self.waker.wake()

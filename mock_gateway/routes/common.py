@@ -24,12 +24,20 @@ def subscription_key(request: Request) -> str | None:
 
 
 def apim_gate(request: Request, state: MockState, group: str, now: float) -> Account | Response:
-    """What API Management decides before the gateway sees the call: key, then rate limit."""
+    """What API Management decides before the gateway sees the call: key, then rate limit.
+
+    Rejected calls never reach the wallet. A call made before the ``Retry-After`` this key
+    was given is flagged in the journal (client hygiene).
+    """
     account = state.core.authenticate(subscription_key(request))
     if isinstance(account, AuthFailure):
         return auth_failure(account, now)
+    early = state.hygiene.before_call(account.key, group, now)
+    if early is not None:
+        request.scope.setdefault("mock.warnings", []).append(early)
     limited = state.core.check_rate(account, group, now)
     if limited is not None:
+        state.hygiene.rate_limited(account.key, group, now, limited.retry_after)
         return rate_limited(limited.retry_after)
     return account
 
@@ -56,4 +64,6 @@ async def read_json_body(request: Request, limit: int) -> bytes | Rejection:
         if size > limit:
             return too_large
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    request.scope["mock.body"] = body  # the journal shows what the client sent
+    return body

@@ -11,11 +11,14 @@ from starlette.routing import Route
 from ..contract import Operation
 from ..core import InsufficientBalance, JobSpec
 from ..core.gateway import ModelDisabled
-from ..core.wallet import format_usd
+from ..core.wallet import format_usd, usd_to_micros
+from ..faults import Call
 from ..responses import JSONBody, gateway_error
 from ..sizing import output_size
+from ..state import MockState
 from ..validation import Rejection, check_webhook_url, parse_json, parse_submit
 from .common import apim_gate, mock_state, read_json_body, rejection_response
+from .injected import apply_faults, note_warning
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -54,11 +57,21 @@ def submit_endpoint(operation: Operation) -> Endpoint:
         problem = check_webhook_url(webhook_url)
         if problem is not None:
             return rejection_response(problem)
+        fields = parsed.fields
+        call = Call(
+            "submit",
+            operation.operation_id,
+            frozenset({operation.slug, parsed.model}),
+            account.key,
+            fields.get("prompt"),
+        )
+        faulted = await apply_faults(request, state, call, operation_price(state, operation))
+        if isinstance(faulted, Response):
+            return faulted
         own_base = base_url(request)
         inputs = await state.inputs.resolve(parsed, own_base)
         first = parsed.probed.get(0)
-        width, height = output_size(parsed.fields, (first.width, first.height) if first else None)
-        fields = parsed.fields
+        width, height = output_size(fields, (first.width, first.height) if first else None)
         spec = JobSpec(
             operation_id=operation.operation_id,
             slug=operation.slug,
@@ -74,9 +87,11 @@ def submit_endpoint(operation: Operation) -> Endpoint:
             inputs=parsed.image_refs,
             input_images=tuple(data for data in inputs if data is not None),
             webhook_url=webhook_url,
+            extra={"base_url": own_base},  # webhook bodies carry the URLs the client sees
         )
         now = state.now()
-        result = state.core.submit(account, spec, now)
+        outcome = faulted.outcome if faulted is not None else None
+        result = state.core.submit(account, spec, now, outcome=outcome)
         state.pump(now)
         if isinstance(result, ModelDisabled):
             message = f"Model '{result.model}' not found or is disabled"
@@ -88,6 +103,8 @@ def submit_endpoint(operation: Operation) -> Endpoint:
             )
             return gateway_error(402, "Insufficient Balance", message)
         request_id = result.job.request_id
+        request.scope["mock.request_id"] = request_id
+        note_warning(request, state.hygiene.submitted(account.key, request.scope["path"], raw, now))
         return JSONBody(
             {
                 "request_id": request_id,
@@ -108,11 +125,32 @@ async def status(request: Request) -> Response:
     if isinstance(account, Response):
         return account
     request_id: str = request.path_params["request_id"]
+    request.scope["mock.request_id"] = request_id
+    if state.faults.armed:
+        faulted = await apply_faults(request, state, status_call(state, account.key, request_id))
+        if isinstance(faulted, Response):
+            return faulted
     job = state.core.find_job(account.key, request_id, now)
     state.pump(now)
+    seen = job.status.value if job is not None else None
+    note_warning(request, state.hygiene.poll(account.key, request_id, now, seen))
     if job is None:
         return gateway_error(404, "Request not found", f"Request '{request_id[:200]}' not found")
     return JSONBody(job.status_body(f"{base_url(request)}/media"))
+
+
+def operation_price(state: MockState, operation: Operation) -> int:
+    """One image's price, for the 402 body of an injected fault."""
+    return usd_to_micros(state.settings.core.prices_usd.get(operation.operation_id, 0))
+
+
+def status_call(state: MockState, key: str, request_id: str) -> Call:
+    """How a status poll looks to the fault rules (the model from the id or the job)."""
+    models = {request_id.split("_", 1)[0]}
+    job = state.core.queue.get(request_id)
+    if job is not None and job.owner == key:
+        models.add(job.spec.model)
+    return Call("status", None, frozenset(models), key)
 
 
 def gateway_routes(operations: list[Operation]) -> list[Route]:

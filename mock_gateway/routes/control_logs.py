@@ -1,0 +1,131 @@
+"""Control API, continued: fault rules, the request journal and the webhook log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..faults import FaultError, FaultSpec, describe, parse_rule
+from ..journal import JournalFilter
+from ..responses import JSONBody
+from .common import mock_state
+from .control_input import (
+    BadInput,
+    guarded,
+    json_body,
+    problem,
+    query,
+    query_bool,
+    query_int,
+    query_number,
+)
+
+WEBHOOK_STATES = ("pending", "in_flight", "delivered", "failed", "blocked")
+MAX_WAIT_SECONDS = 30.0
+
+
+@guarded
+async def add_faults(request: Request) -> Response:
+    """One rule (an object) or several (an array); all are checked before any is added."""
+    state = mock_state(request)
+    body = await json_body(request, allow_list=True)
+    rules = body if isinstance(body, list) else [body]
+    specs: list[FaultSpec] = []
+    for position, rule in enumerate(rules):
+        try:
+            specs.append(parse_rule(rule, state.fault_endpoints))
+        except FaultError as exc:
+            where = f"[{position}] " if isinstance(body, list) else ""
+            raise BadInput(f"{where}{exc}") from None
+    try:
+        added = [describe(state.faults.add(spec)) for spec in specs]
+    except FaultError as exc:
+        raise BadInput(str(exc)) from None
+    state.waker.wake()
+    return JSONBody(added[0] if isinstance(body, dict) else {"faults": added}, status_code=201)
+
+
+@guarded
+async def list_faults(request: Request) -> Response:
+    state = mock_state(request)
+    key = query(request, ["key"]).get("key")
+    rules = [rule for rule in state.faults.rules() if key is None or rule.spec.key == key]
+    return JSONBody({"faults": [describe(rule) for rule in rules]})
+
+
+@guarded
+async def clear_faults(request: Request) -> Response:
+    """Every rule, or with ``?key=K`` only the rules scoped to that key."""
+    state = mock_state(request)
+    key = query(request, ["key"]).get("key")
+    return JSONBody({"removed": state.faults.clear(key)})
+
+
+@guarded
+async def delete_fault(request: Request) -> Response:
+    state = mock_state(request)
+    if not state.faults.remove(request.path_params["rule_id"]):
+        return problem(404, "no such fault rule (GET /_mock/faults lists them)")
+    return Response(status_code=204)
+
+
+def journal_filter(params: dict[str, str]) -> JournalFilter:
+    return JournalFilter(
+        key=params.get("key"),
+        path=params.get("path"),
+        method=params["method"].upper() if "method" in params else None,
+        status=query_int(params, "status", 0, 599),
+        since=query_number(params, "since", 0, 1e12),
+        request_id=params.get("request_id"),
+        warned=query_bool(params, "warned"),
+        limit=query_int(params, "limit", 0, 10_000_000),
+    )
+
+
+@guarded
+async def list_requests(request: Request) -> Response:
+    """The journal, oldest first; filters combine (key, path prefix, status, since ...)."""
+    state = mock_state(request)
+    names = ["key", "path", "method", "status", "since", "request_id", "warned", "limit"]
+    where = journal_filter(query(request, names))
+    journal = state.journal
+    found = journal.select(where)
+    return JSONBody({"requests": found, "recorded": journal.recorded, "capacity": journal.capacity})
+
+
+@guarded
+async def clear_requests(request: Request) -> Response:
+    state = mock_state(request)
+    state.journal.clear()
+    return Response(status_code=204)
+
+
+@guarded
+async def list_webhooks(request: Request) -> Response:
+    """Every delivery with its attempts. ``?wait=S`` first waits (up to S real seconds) until
+    no attempt is in flight or due, so a test reads a settled log."""
+    state = mock_state(request)
+    params = query(request, ["key", "request_id", "state", "wait"])
+    wanted = params.get("state")
+    if wanted is not None and wanted not in WEBHOOK_STATES:
+        raise BadInput(f"state: must be one of {', '.join(WEBHOOK_STATES)}")
+    await state.settle(query_number(params, "wait", 0, MAX_WAIT_SECONDS) or 0.0)
+    found: list[dict[str, Any]] = state.webhooks.select(
+        key=params.get("key"), request_id=params.get("request_id"), state=wanted
+    )
+    return JSONBody({"webhooks": found})
+
+
+def log_routes() -> list[Route]:
+    return [
+        Route("/_mock/faults", add_faults, methods=["POST"]),
+        Route("/_mock/faults", list_faults, methods=["GET"]),
+        Route("/_mock/faults", clear_faults, methods=["DELETE"]),
+        Route("/_mock/faults/{rule_id}", delete_fault, methods=["DELETE"]),
+        Route("/_mock/requests", list_requests, methods=["GET"]),
+        Route("/_mock/requests", clear_requests, methods=["DELETE"]),
+        Route("/_mock/webhooks", list_webhooks, methods=["GET"]),
+    ]

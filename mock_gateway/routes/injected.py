@@ -1,0 +1,101 @@
+"""Turning a fault decision into what the client meets: a delay, an answer, a dropped line.
+
+Default bodies follow the shape the live gateway would use for each status: API
+Management's ``{"statusCode", "message"}`` for 401/403/429 and the gateway's
+``{"error", "message"}`` for the rest, so a client's error mapping is exercised for real.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from ..core import AuthFailure
+from ..core.wallet import format_usd
+from ..faults import Call, Decision, FaultSpec
+from ..responses import JSONBody, apim_error, auth_failure, gateway_error, rate_limited
+from ..state import MockState
+
+DEFAULT_PRICE_MICROS = 35_000  # a 402 on a status call names the cheapest documented price
+
+
+class DropConnection(Response):
+    """Sends nothing: ``MockApp`` sees the mark and closes the connection instead."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=500)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["mock.drop"] = True
+
+
+def fault_answer(spec: FaultSpec, call: Call, now: float, price_micros: int | None) -> Response:
+    status = spec.status or 500
+    headers = dict(spec.headers)
+    if spec.retry_after is not None:
+        headers.setdefault("Retry-After", str(spec.retry_after))
+    if spec.body is not None:
+        return JSONBody(spec.body, status_code=status, headers=headers or None)
+    response: Response
+    if status == 429:
+        response = rate_limited(spec.retry_after if spec.retry_after is not None else 1)
+    elif status == 401:
+        response = auth_failure(AuthFailure.INVALID_KEY, now)
+    elif status == 403:
+        response = auth_failure(AuthFailure.FORBIDDEN, now)
+    elif status == 402:
+        price = format_usd(price_micros or DEFAULT_PRICE_MICROS)
+        message = f"Your wallet does not have enough balance. Required: {price}"
+        response = gateway_error(402, "Insufficient Balance", message)
+    elif status == 404 and call.kind == "status":
+        response = gateway_error(404, "Request not found", "Request not found")
+    elif status == 404:
+        response = apim_error(404, "Resource not found")
+    elif status < 300:
+        response = JSONBody({}, status_code=status)
+    else:
+        phrase = _phrase(status)
+        response = gateway_error(status, phrase, f"{phrase} (a fault injected into the mock)")
+    response.headers.update(headers)
+    return response
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def note_warning(request: Request, warning: dict[str, str] | None) -> None:
+    """Attach a hygiene warning to this call's journal entry."""
+    if warning is not None:
+        request.scope.setdefault("mock.warnings", []).append(warning)
+
+
+async def apply_faults(
+    request: Request, state: MockState, call: Call, price_micros: int | None = None
+) -> Response | Decision | None:
+    """A Response to send instead of the real answer, or the decision (its ``outcome``
+    forces how the job ends), or None when no rule fired."""
+    if not state.faults.armed:
+        return None
+    decision = state.faults.decide(call)
+    if decision is None:
+        return None
+    request.scope["mock.faults"] = decision.rule_ids
+    if decision.latency_ms:
+        await anyio.sleep(decision.latency_ms / 1000)  # real time: it is network latency
+    if decision.drop:
+        return DropConnection()
+    if decision.answer is not None:
+        now = state.now()
+        if decision.answer.status == 429 and call.key is not None:
+            retry_after = decision.answer.retry_after
+            state.hygiene.rate_limited(call.key, call.kind, now, retry_after or 1)
+        return fault_answer(decision.answer, call, now, price_micros)
+    return decision

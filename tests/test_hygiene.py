@@ -1,0 +1,76 @@
+"""Client hygiene warnings: habits that cost money or get a client throttled in production."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from gateway_helpers import KEY, T2I
+from mock_helpers import Running, running
+
+pytestmark = pytest.mark.anyio
+LIMITED = {"Ocp-Apim-Subscription-Key": "limited-key"}
+
+
+async def kinds(mock: Running, **params: Any) -> list[str]:
+    entries = (await mock.control("GET", "/requests", params={"warned": True, **params}))[
+        "requests"
+    ]
+    return [warning["kind"] for entry in entries for warning in entry["warnings"]]
+
+
+async def test_retrying_before_retry_after_is_flagged() -> None:
+    async with running() as mock:
+        for prompt in "abc":  # limited-key: 2 submits a minute, so the third gets 429 (30 s)
+            await mock.http.post(T2I, json={"prompt": prompt}, headers=LIMITED)
+        mock.clock.advance(10)
+        early = await mock.http.post(T2I, json={"prompt": "d"}, headers=LIMITED)
+        assert early.status_code == 429
+        mock.clock.advance(30)
+        on_time = await mock.http.post(T2I, json={"prompt": "e"}, headers=LIMITED)
+        assert on_time.status_code == 202
+        entries = (await mock.control("GET", "/requests", params={"warned": True}))["requests"]
+    assert [entry["seq"] for entry in entries] == [4]
+    [warning] = entries[0]["warnings"]
+    assert warning["kind"] == "retry-before-retry-after"
+    assert "20.0 s before the Retry-After: 30" in warning["message"]
+
+
+async def test_polling_faster_than_five_seconds_is_flagged() -> None:
+    async with running(timing="realistic") as mock:  # the job takes about 51 s
+        accepted = (await mock.http.post(T2I, json={"prompt": "x"}, headers=KEY)).json()
+        for gap in (0, 1, 5, 5):
+            mock.clock.advance(gap)
+            await mock.http.get(accepted["polling_url"], headers=KEY)
+        assert await kinds(mock) == ["poll-too-fast"]
+
+
+async def test_polling_after_a_terminal_status_is_flagged() -> None:
+    async with running(timing="manual") as mock:
+        accepted = (await mock.http.post(T2I, json={"prompt": "x"}, headers=KEY)).json()
+        for _ in range(3):
+            mock.clock.advance(10)
+            status = await mock.http.get(accepted["polling_url"], headers=KEY)
+        assert status.json()["status"] == "COMPLETED"
+        assert await kinds(mock) == ["poll-after-terminal", "poll-after-terminal"]
+
+
+async def test_an_identical_submit_resent_within_seconds_is_flagged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="mock_gateway.hygiene")
+    async with running() as mock:
+        body = {"prompt": "a lion", "seed": 1}
+        await mock.http.post(T2I, json=body, headers=KEY)
+        mock.clock.advance(2)
+        await mock.http.post(T2I, json=body, headers=KEY)
+        await mock.http.post(T2I, json={**body, "seed": 2}, headers=KEY)  # a different job
+        mock.clock.advance(60)
+        await mock.http.post(T2I, json=body, headers=KEY)  # long after: a deliberate rerun
+        mock.clock.advance(1)
+        await mock.http.post(T2I, json=body, headers=KEY)
+        assert await kinds(mock) == ["duplicate-submit", "duplicate-submit"]
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 1 and "double charge" in lines[0]  # the log says it once per key
