@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from .config import ConfigError, Settings
@@ -16,6 +18,7 @@ Seedream gateway mock listening on {base}
   submit:  POST {base}/seedream-5-0-lite-text-to-image/v1/seedream-5-0-lite-text-to-image-request
   status:  GET  {base}/v2/requests/status/<request_id>
   contract: {base}/openapi.json
+  control: {control}
 Test keys (header Ocp-Apim-Subscription-Key):
 {keys}
 """
@@ -50,17 +53,75 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=None, help="parallel model workers")
     serve.add_argument("--seed", type=int, default=None, help="make ids and randomness repeatable")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
+    add_extension_options(serve)
     return parser
 
 
+def add_extension_options(serve: argparse.ArgumentParser) -> None:
+    """The mock's own extensions: scenarios, the control API, webhook delivery."""
+    serve.add_argument(
+        "--scenario",
+        metavar="NAME|PATH",
+        help="a scenario (fixtures/scenarios/NAME.toml or a file)",
+    )
+    serve.add_argument("--no-control", action="store_true", help="disable the /_mock/ control API")
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        default=os.environ.get("MOCK_GATEWAY_CONTROL_TOKEN"),
+        help="require this token on /_mock/ calls (default: $MOCK_GATEWAY_CONTROL_TOKEN)",
+    )
+    serve.add_argument(
+        "--webhook-allow-host",
+        metavar="HOST",
+        action="append",
+        default=[],
+        help="also deliver webhooks to HOST (a name, an IP or a network; repeatable)",
+    )
+    serve.add_argument(
+        "--webhook-secret", metavar="whsec_...", help="sign webhooks (Standard Webhooks)"
+    )
+    serve.add_argument(
+        "--webhook-attempts", type=int, default=None, help="delivery attempts (default 5)"
+    )
+    serve.add_argument(
+        "--journal-size", type=int, default=None, help="entries kept in each log (default 10000)"
+    )
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
+    webhooks: dict[str, Any] = {}
+    if args.webhook_secret is not None:
+        webhooks["signing_secret"] = args.webhook_secret
+    if args.webhook_attempts is not None:
+        webhooks["max_attempts"] = args.webhook_attempts
+    control: dict[str, Any] = {}
+    if args.no_control:
+        control["enabled"] = False
+    if args.control_token:
+        control["token"] = args.control_token
+    if args.journal_size is not None:
+        control["journal_size"] = args.journal_size
     overrides: dict[str, Any] = {
         "timing": args.timing,
         "any_key": args.any_key,
         "workers": args.workers,
         "seed": args.seed,
+        "webhooks": webhooks or None,
+        "control": control or None,
     }
-    return Settings.load(args.config, **overrides)
+    settings = Settings.load(args.config, scenario=args.scenario, **overrides)
+    if args.webhook_allow_host:  # added to the hosts a scenario or config file allows
+        hosts = (*settings.webhooks.allow_hosts, *args.webhook_allow_host)
+        settings = replace(settings, webhooks=replace(settings.webhooks, allow_hosts=hosts))
+    return settings
+
+
+def describe_control(settings: Settings, base: str) -> str:
+    if not settings.control_enabled:
+        return "disabled (--no-control)"
+    token = " (token required)" if settings.control_token else ""
+    return f"{base}/_mock/ (docs: {base}/_mock/openapi.json){token}"
 
 
 def describe_keys(settings: Settings) -> str:
@@ -93,6 +154,7 @@ def serve(settings: Settings, host: str, port: int, log_level: str) -> None:
             timing=settings.core.timing.name,
             workers=settings.core.workers,
             source=settings.source,
+            control=describe_control(settings, f"http://{shown_host}:{bound_port}"),
             keys=describe_keys(settings),
         ),
         flush=True,
