@@ -1,7 +1,98 @@
-"""pytest plugin (entry point ``pytest11``) giving tests a running mock gateway.
+"""pytest plugin (entry point ``pytest11``): a running mock gateway for every test.
 
-Fixtures are added by the control-API work (issue 7); this module must stay importable
-without side effects because pytest loads it in every session.
+Fixtures:
+
+- ``mock_gateway``: a real uvicorn server on a free port of 127.0.0.1, reset before each
+  test, plus a funded key of the test's own; the object is a ``MockController`` bound to
+  that key (``set_balance``, ``advance``, ``freeze``, ``inject_fault``, ``requests``,
+  ``webhooks``, ``reset`` ...) with ``base_url``, ``key``, ``headers`` and
+  ``asgi_transport()`` for in-process calls. ``@pytest.mark.mock_gateway(scenario="flaky",
+  timing="manual", seed=1, ...)`` gives a test a dedicated server with those settings.
+- ``webhook_receiver``: a loopback HTTP server that records callbacks and can be told to
+  fail the next N.
+
+pytest loads this module in every session, so importing it must do nothing: the mock, uvicorn
+and httpx are imported only when a fixture is first used.
 """
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .plugin_support import MockGateway
+    from .receiver import WebhookReceiver
+    from .server_thread import ServerThread
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mock_gateway", "Seedream gateway mock")
+    group.addoption(
+        "--mock-gateway-scenario",
+        default=None,
+        metavar="NAME|PATH",
+        help="scenario of the mock_gateway fixture's shared server (default: none)",
+    )
+    group.addoption(
+        "--mock-gateway-seed",
+        type=int,
+        default=None,
+        help="seed of the mock_gateway fixture's shared server (repeatable ids and faults)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mock_gateway(scenario=None, timing=None, seed=None, **settings): run this test "
+        "against a dedicated mock gateway with these settings",
+    )
+
+
+@pytest.fixture(scope="session")
+def mock_gateway_server(pytestconfig: pytest.Config) -> Iterator[ServerThread]:
+    """The shared server (one per session, so one per pytest-xdist worker)."""
+    from .plugin_support import start_server
+
+    scenario = pytestconfig.getoption("--mock-gateway-scenario", None)
+    seed = pytestconfig.getoption("--mock-gateway-seed", None)
+    with start_server(scenario=scenario, seed=seed) as server:
+        yield server
+
+
+def _test_key(nodeid: str) -> str:
+    """A key unique to the test and stable across runs (so seeded journals repeat)."""
+    return "pytest-" + hashlib.sha256(nodeid.encode()).hexdigest()[:16]
+
+
+@pytest.fixture
+def mock_gateway(request: pytest.FixtureRequest) -> Iterator[MockGateway]:
+    """A mock gateway with fresh state and a funded key of this test's own ($100)."""
+    from .plugin_support import MockGateway, start_server
+
+    marker = request.node.get_closest_marker("mock_gateway")
+    key = _test_key(request.node.nodeid)
+    if marker is None:
+        server: ServerThread = request.getfixturevalue("mock_gateway_server")
+        with MockGateway(server, key) as gateway:
+            gateway.reset()
+            gateway.put_key(key, balance_usd="100", note="this test's own key")
+            yield gateway
+        return
+    settings: dict[str, Any] = dict(marker.kwargs)
+    with start_server(**settings) as dedicated, MockGateway(dedicated, key) as gateway:
+        gateway.put_key(key, balance_usd="100", note="this test's own key")
+        yield gateway
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A loopback receiver: ``.url``, ``.fail(n)``, ``.wait_for(count)``, ``.bodies()``."""
+    from .receiver import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        yield receiver
