@@ -64,11 +64,15 @@ def diff_parser() -> argparse.ArgumentParser:
 
 
 def pytest_arguments(args: argparse.Namespace) -> list[str]:
-    # "-W": `python -m contracts` imported this package before pytest could rewrite it.
+    # -W: `python -m contracts` imported this package before pytest could rewrite it.
+    # --assert=plain: the suite asserts through its clause book, and rewriting every module
+    # of every plugin costs seconds per run. --tb=line: the report holds the evidence.
     arguments = [
         str(SUITE_DIR),
         "-p",
         "no:cacheprovider",
+        "--assert=plain",
+        "--tb=line",
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
     ]

@@ -68,6 +68,13 @@ SPECS = (
         ("fast", "realistic"),
     ),
     Spec(
+        "--check-timing",
+        "CONTRACTS_CHECK_TIMING",
+        "hold job durations to the documented range (auto: live or realistic profile only)",
+        None,
+        ("auto", "yes", "no"),
+    ),
+    Spec(
         "--examples",
         "CONTRACTS_EXAMPLES",
         "generated cases per operation and mode (default 4)",
@@ -99,6 +106,7 @@ class Options:
     poll_interval: float | None = None
     job_timeout: float | None = None
     mock_timing: str = "fast"
+    check_timing: str = "auto"
     examples: int = 4
     lifecycle_examples: int = 3
 
@@ -125,6 +133,7 @@ class Options:
                 poll_interval=float(raw["poll_interval"]) if "poll_interval" in raw else None,
                 job_timeout=float(raw["job_timeout"]) if "job_timeout" in raw else None,
                 mock_timing=raw.get("mock_timing", "fast"),
+                check_timing=raw.get("check_timing", "auto"),
                 examples=int(raw.get("examples", 4)),
                 lifecycle_examples=int(raw.get("lifecycle_examples", 3)),
             )

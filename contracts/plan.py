@@ -1,6 +1,7 @@
 """The plan: every check declares what it may cost and what it needs before anything runs.
 
-Checks are ordered free first (then billable, cheapest promise first within the file order),
+Checks are ordered free first, then billable (in file order: the documented examples, the
+state machine, money, schemathesis), then the few that summarize the run;
 the total is computed, and whatever does not fit the budget is skipped up front with the
 reason. At run time the spend guard holds each check to its declaration.
 """

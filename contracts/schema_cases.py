@@ -48,6 +48,13 @@ def api_operation(operation_id: str) -> Any:
     raise KeyError(operation_id)
 
 
+@functools.cache
+def raw_cases(operation_id: str, mode: GenerationMode, key: str | None) -> Any:
+    """Schemathesis's own strategy for one operation (cached: building one is slow)."""
+    headers = {KEY_HEADER: key} if key else None
+    return api_operation(operation_id).as_strategy(generation_mode=mode, headers=headers)
+
+
 def hypothesis_settings(max_examples: int) -> settings:
     """Bounded, deterministic, no shrinking (each shrink step would be a paid request)."""
     return settings(

@@ -19,7 +19,7 @@ from schemathesis import GenerationMode
 from .plan import clauses
 from .run import Run
 from .safety import sanitize_body, sanitize_headers, unsafe_urls
-from .schema_cases import api_operation, hypothesis_settings
+from .schema_cases import hypothesis_settings, raw_cases
 from .spec import load_contract
 from .verdicts import Verifier
 
@@ -34,11 +34,13 @@ def _scan(run: Run, headers: Any, body: Any) -> list[str]:
 
 @clauses("SAFE-URLS")
 def test_generated_requests_carry_no_foreign_url(run: Run) -> None:
-    per_mode = max(8, run.options.examples * 2)
+    per_mode = max(3, run.options.examples)  # each draw costs ~60 ms of schemathesis work
     counts = {"scanned": 0, "raw_with_foreign_urls": 0}
     with run.book.verify() as v:
         for operation_id in OPERATIONS:
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                if operation_id == "getStatus" and mode == GenerationMode.NEGATIVE:
+                    continue  # no check generates these
                 _scanner(run, v, operation_id, mode, counts, per_mode)()
         v.expect("SAFE-URLS", counts["scanned"] > 0, "no case was generated", evidence=counts)
 
@@ -56,7 +58,7 @@ def _scanner(
     receiver = run.receiver.url_for("safety") if run.receiver and positive else None
 
     @hypothesis_settings(examples)
-    @given(case=api_operation(operation_id).as_strategy(generation_mode=mode))
+    @given(case=raw_cases(operation_id, mode, run.api_key))
     def scan(case: Any) -> None:
         counts["raw_with_foreign_urls"] += bool(_scan(run, case.headers, case.body))
         body = case.body

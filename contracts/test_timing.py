@@ -18,7 +18,7 @@ def test_durations_fall_in_documented_range(run: Run) -> None:
     if not timing_checked(run):
         pytest.skip(
             f"timing recorded ({len(run.timings.jobs)} jobs, see the report) but only checked "
-            "against the live gateway or the realistic profile"
+            "against the live gateway or the realistic profile (or with --check-timing yes)"
         )
     with run.book.verify() as v:
         problems = run.timings.outside_range()
