@@ -26,33 +26,40 @@ def redact_key(key: str | None) -> str | None:
     return "****" + key[-4:] if len(key) > 4 else "****"
 
 
-@dataclass(slots=True)
-class Entry:
-    seq: int
-    time: float
-    method: str
-    path: str
-    key: str | None  # the full key, for filtering; shown redacted
-    status: int | None  # None: the connection was dropped
-    body: bytes | str | None
-    request_id: str | None
-    warnings: list[dict[str, str]] | None
-    faults: list[str] | None
+# A hygiene warning is kept as (kind, template, arguments) and worded only when read: an
+# eager client triggers one on every call, and formatting is the costly part.
+Flag = tuple[str, str, tuple[Any, ...]]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "time": self.time,
-            "at": format_timestamp(self.time),
-            "method": self.method,
-            "path": self.path,
-            "key": redact_key(self.key),
-            "status": self.status,
-            "request_id": self.request_id,
-            "body": _show_body(self.body),
-            "warnings": self.warnings or [],
-            "faults": self.faults or [],
-        }
+
+def flag_json(flag: Flag) -> dict[str, str]:
+    kind, template, args = flag
+    return {"kind": kind, "message": template.format(*args)}
+
+
+# One journal entry, as a plain tuple (the cheapest thing to build on the hot path):
+# (seq, time, method, path, key, status, body, request_id, warnings, faults). ``key`` is the
+# full key, for filtering; it is shown redacted. ``status`` None: the connection was dropped.
+Entry = tuple[
+    int, float, str, str, str | None, int | None, bytes | str | None, str | None,
+    list[Flag] | None, list[str] | None,
+]  # fmt: skip
+
+
+def entry_json(entry: Entry) -> dict[str, Any]:
+    seq, time, method, path, key, status, body, request_id, warnings, faults = entry
+    return {
+        "seq": seq,
+        "time": time,
+        "at": format_timestamp(time),
+        "method": method,
+        "path": path,
+        "key": redact_key(key),
+        "status": status,
+        "request_id": request_id,
+        "body": _show_body(body),
+        "warnings": [flag_json(flag) for flag in warnings or ()],
+        "faults": faults or [],
+    }
 
 
 def _shorten(value: Any) -> Any:
@@ -96,14 +103,15 @@ class JournalFilter:
     limit: int | None = None  # the newest N of the matches
 
     def accepts(self, entry: Entry) -> bool:
+        _, time, method, path, key, status, _, request_id, warnings, _ = entry
         return (
-            (self.key is None or entry.key == self.key)
-            and (self.path is None or entry.path.startswith(self.path))
-            and (self.method is None or entry.method == self.method)
-            and (self.status is None or entry.status == self.status)
-            and (self.since is None or entry.time >= self.since)
-            and (self.request_id is None or entry.request_id == self.request_id)
-            and (not self.warned or bool(entry.warnings))
+            (self.key is None or key == self.key)
+            and (self.path is None or path.startswith(self.path))
+            and (self.method is None or method == self.method)
+            and (self.status is None or status == self.status)
+            and (self.since is None or time >= self.since)
+            and (self.request_id is None or request_id == self.request_id)
+            and (not self.warned or bool(warnings))
         )
 
 
@@ -141,17 +149,17 @@ class Journal:
         self._seq += 1
         raw = scope.get("mock.body")
         self._entries.append(
-            Entry(
-                seq=self._seq,
-                time=time,
-                method=method,
-                path=path,
-                key=key,
-                status=status,
-                body=None if raw is None else keep_body(raw),
-                request_id=scope.get("mock.request_id"),
-                warnings=scope.get("mock.warnings"),
-                faults=scope.get("mock.faults"),
+            (
+                self._seq,
+                time,
+                method,
+                path,
+                key,
+                status,
+                None if raw is None else keep_body(raw),
+                scope.get("mock.request_id"),
+                scope.get("mock.warnings"),
+                scope.get("mock.faults"),
             )
         )
 
@@ -159,7 +167,7 @@ class Journal:
         found = [entry for entry in self._entries if where.accepts(entry)]
         if where.limit is not None:
             found = found[-where.limit :] if where.limit else []
-        return [entry.to_json() for entry in found]
+        return [entry_json(entry) for entry in found]
 
     def clear(self) -> None:
         self._entries.clear()

@@ -20,7 +20,7 @@ import httpx
 
 from .clock import Clock
 from .core import Job, format_timestamp
-from .hygiene import Lru
+from .hygiene import Bounded
 from .journal import redact_key
 from .webhook_policy import (
     HostPolicy,
@@ -113,7 +113,7 @@ class WebhookDispatcher:
         self._seq = 0
         self._generation = 0
         self.in_flight = 0
-        self._blocked_hosts: Lru[str, bool] = Lru(1000)
+        self._blocked_hosts: Bounded[str, bool] = Bounded(1000)
 
     def reset(self) -> None:
         """Forget every delivery; attempts still in flight finish but are not retried."""

@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 from ..core import AuthFailure
 from ..core.wallet import format_usd
 from ..faults import Call, Decision, FaultSpec
+from ..journal import Flag
 from ..responses import JSONBody, apim_error, auth_failure, gateway_error, rate_limited
 from ..state import MockState
 
@@ -71,7 +72,7 @@ def _phrase(status: int) -> str:
         return "Error"
 
 
-def note_warning(request: Request, warning: dict[str, str] | None) -> None:
+def note_warning(request: Request, warning: Flag | None) -> None:
     """Attach a hygiene warning to this call's journal entry."""
     if warning is not None:
         request.scope.setdefault("mock.warnings", []).append(warning)
