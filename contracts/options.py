@@ -57,7 +57,7 @@ SPECS = (
     Spec(
         "--job-timeout",
         "CONTRACTS_JOB_TIMEOUT",
-        "seconds to wait for a job to finish (default 600 live, 30 mock)",
+        "seconds to wait for a job to finish (default 600 live or realistic, 120 mock)",
         "S",
     ),
     Spec(

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from .control import ControlApi
 from .guard import SpendGuard
@@ -57,7 +58,8 @@ class Run:
         self.poll_interval = (
             options.poll_interval if options.poll_interval is not None else (5.0 if live else 0.05)
         )
-        self.job_timeout = options.job_timeout or (600.0 if live else 30.0)
+        slow = live or target.timing_profile == "realistic"
+        self.job_timeout = options.job_timeout or (600.0 if slow else 120.0)
         if target.loopback:
             self.receiver = WebhookReceiver()
         keys = {self.api_key: "api-key", self.broke_key: "broke-key", self.other_key: "other-key"}
@@ -65,6 +67,7 @@ class Run:
             keys={k: v for k, v in keys.items() if k},
             hosts={target.origin: "{gateway}"},
         )
+        self.book.scrub = self.redactor.text
         if self.receiver is not None:
             self.redactor.hosts[self.receiver.prefix.rsplit("/hook/", 1)[0]] = "{receiver}"
         self.session = GuardedSession(
@@ -126,7 +129,7 @@ class Run:
     def describe_target(self) -> dict[str, Any]:
         return {
             "kind": self.target.kind,
-            "base_url": "{gateway}" if self.target.kind == "live" else self.target.base_url,
+            "base_url": self.target.origin + urlsplit(self.target.base_url).path,
             "self_started": self.target.self_started,
             "control_api": self.target.control,
             "timing_profile": self.target.timing_profile,

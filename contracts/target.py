@@ -124,7 +124,7 @@ class Target:
     @property
     def origin(self) -> str:
         parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.netloc}"
+        return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
 
     @property
     def loopback(self) -> bool:

@@ -8,7 +8,7 @@ broken clause, so a single bad answer reports all it breaks.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,7 @@ class ClauseBook:
         self.clauses: dict[str, ClauseRecord] = {cid: ClauseRecord() for cid in CLAUSES}
         self.checks: dict[str, CheckRecord] = {}
         self.current = "(outside any check)"
+        self.scrub: Callable[[str], str] = str  # the run's redactor: no key or signed URL leaks
 
     def record(
         self, clause_id: str, ok: bool, message: str = "", evidence: dict[str, Any] | None = None
@@ -75,7 +76,7 @@ class ClauseBook:
             record.failed += 1
             if len(record.failures) < MAX_EVIDENCE:
                 record.failures.append(
-                    {"check": self.current, "message": message, "exchange": evidence}
+                    {"check": self.current, "message": self.scrub(message), "exchange": evidence}
                 )
 
     @contextlib.contextmanager
