@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import httpx
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gateway_helpers import KEY, T2I
+from gateway_helpers import KEY, T0, T2I
+from mock_gateway.app import create_app
+from mock_gateway.clock import VirtualClock
 from mock_gateway.config import Settings
 from mock_gateway.routes.control import OPENAPI_FILE
+from mock_gateway.server_thread import ServerThread
 from mock_helpers import running
 
 pytestmark = pytest.mark.anyio
@@ -234,3 +241,43 @@ async def test_control_calls_stay_out_of_the_journal() -> None:
         await mock.http.post(T2I, json={"prompt": "x"}, headers=KEY)
         entries = (await mock.control("GET", "/requests"))["requests"]
     assert [entry["path"] for entry in entries] == [T2I]
+
+
+FIELDS = ["balance_usd", "forbidden", "rate_limits", "note", "seconds", "rate", "settle_seconds"]
+FIELDS += ["status", "outcome", "error", "times", "probability", "endpoint", "model", "key"]
+FIELDS += ["prompt_contains", "latency_ms", "drop_connection", "body", "headers", "retry_after"]
+SCALARS = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=12)
+SCALARS |= st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(["10/m", "ERROR"])
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+TARGETS = [
+    ("PUT", "/_mock/keys/fuzz"),
+    ("POST", "/_mock/clock/advance"),
+    ("POST", "/_mock/clock/resume"),
+    ("POST", "/_mock/clock/rate"),
+    ("POST", "/_mock/faults"),
+]
+
+
+def test_no_json_body_makes_a_control_endpoint_fail() -> None:
+    """Property: whatever JSON a test sends (NaN and Infinity included), the control API
+    answers below 500."""
+    app = create_app(Settings.load(seed=1), clock=VirtualClock(start=T0, rate=0.0))
+    server = ServerThread(app)
+    with server, httpx.Client(transport=server.transport(), base_url=server.base_url) as client:
+
+        @settings(max_examples=150, deadline=None, derandomize=True)
+        @given(target=st.sampled_from(TARGETS), body=JSON)
+        def check(target: tuple[str, str], body: Any) -> None:
+            method, path = target
+            response = client.request(method, path, content=json.dumps(body))
+            assert response.status_code < 500, (target, body, response.text)
+            client.post("/_mock/clock/freeze")  # keep the clock frozen for the next case
+
+        check()
