@@ -246,8 +246,14 @@ async def test_control_calls_stay_out_of_the_journal() -> None:
 FIELDS = ["balance_usd", "forbidden", "rate_limits", "note", "seconds", "rate", "settle_seconds"]
 FIELDS += ["status", "outcome", "error", "times", "probability", "endpoint", "model", "key"]
 FIELDS += ["prompt_contains", "latency_ms", "drop_connection", "body", "headers", "retry_after"]
-SCALARS = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=12)
-SCALARS |= st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(["10/m", "ERROR"])
+SCALARS: st.SearchStrategy[Any] = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(["10/m", "ERROR"]),
+)
 JSON = st.recursive(
     SCALARS,
     lambda inner: (
