@@ -61,7 +61,9 @@ class WebhookReceiver:
                     time.sleep(delay)
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 # Recorded before answering: once the sender has its 200, the test sees it.
-                receiver._record(Callback("POST", self.path, headers, body, status, time.time()))
+                receiver._record(
+                    Callback(self.command, self.path, headers, body, status, time.time())
+                )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
