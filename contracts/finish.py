@@ -11,7 +11,7 @@ from .run import Run
 from .spec import STATUS_PREFIX
 
 NOT_FOUND_SCHEMA = "#/components/responses/RequestNotFound/content/application~1json/schema"
-WEBHOOK_WAIT = 5.0
+WEBHOOK_WAIT = 15.0  # only ever waited in full when no callback comes
 
 
 def check_media(run: Run, job: Job) -> None:
