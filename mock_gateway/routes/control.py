@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -213,7 +212,10 @@ async def set_rate(request: Request) -> Response:
 
 
 def control_openapi() -> dict[str, Any]:
-    """The control API's OpenAPI document (read on demand: it is small and rarely asked for)."""
+    """The control API's OpenAPI document (read on demand: it is small and rarely asked for;
+    PyYAML is imported here so start-up does not pay for it)."""
+    import yaml
+
     document: dict[str, Any] = yaml.safe_load(OPENAPI_FILE.read_text(encoding="utf-8"))
     return document
 
