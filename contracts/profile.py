@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-GENERATED_PREFIX = "submit.generated"
+GENERATED = ".generated"  # submit.generated-valid, status.generated ...: inputs vary by run
 _REQUEST_ID = re.compile(
     r"\b[a-z0-9-]+_[0-9a-fx]{8}-[0-9a-fx]{4}-[0-9a-fx]{4}-[0-9a-fx]{4}-[0-9a-fx]{12,}"
 )
@@ -84,7 +84,7 @@ def build_profile(exchanges: list[dict[str, Any]], timing: dict[str, Any]) -> di
             types = group["fields"].setdefault(status, {})
             for path, kinds in field_types(body).items():
                 types[path] = sorted(set(types.get(path, [])) | kinds)
-        if isinstance(body, dict) and not scenario.startswith(GENERATED_PREFIX):
+        if isinstance(body, dict) and GENERATED not in scenario:
             found = [
                 f"{name}: {normalize_message(str(body[name]))}"
                 for name in _MESSAGE_FIELDS
