@@ -20,6 +20,7 @@ from .config import Settings, fault_endpoints
 from .contract import load_contract
 from .core import GatewayCore
 from .faults import FaultBook
+from .gc_policy import GcPolicy
 from .hygiene import Hygiene
 from .imaging import ImageCache, SampleImages
 from .inputs import InputResolver
@@ -81,9 +82,11 @@ async def _deliver(
 async def _tick(state: MockState) -> None:
     """Advance the world eagerly so webhooks fire on time even when nobody polls."""
     limiter = anyio.CapacityLimiter(WEBHOOK_CONCURRENCY)
+    gc_policy = GcPolicy()  # keeps full GC pauses short as finished jobs accumulate
     while True:
         try:
             state.pump()
+            gc_policy.after_jobs(state.core.submitted)
             if state.tasks is not None and state.http is not None:
                 for delivery, due in state.webhooks.take_due(state.clock.now()):
                     state.tasks.start_soon(_deliver, state, delivery, due, limiter)

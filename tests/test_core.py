@@ -9,6 +9,7 @@ import pytest
 
 from mock_gateway.core import (
     AuthFailure,
+    Job,
     CoreSettings,
     GatewayCore,
     InsufficientBalance,
@@ -65,6 +66,11 @@ def submit(core: GatewayCore, now: float, key: str = "rich", **changes: object) 
     return result
 
 
+def status_of(job: Job) -> JobStatus:
+    """Read the status afresh (mypy would otherwise narrow it across ``advance`` calls)."""
+    return job.status
+
+
 def test_timestamp_format_matches_documentation() -> None:
     assert format_timestamp(T0) == "2026-04-17T11:41:06.171Z"
     assert format_timestamp(1_776_426_117.0) == "2026-04-17T11:41:57.000Z"
@@ -74,15 +80,15 @@ def test_job_walks_the_documented_flow() -> None:
     core = make_core()
     job = submit(core, T0).job
     assert job.request_id.startswith("seedream-5-0-lite-text-to-image_019d")
-    assert job.status is JobStatus.QUEUED
+    assert status_of(job) is JobStatus.QUEUED
     core.advance(T0 + 0.999)
-    assert job.status is JobStatus.QUEUED
+    assert status_of(job) is JobStatus.QUEUED
     core.advance(T0 + 1.0)
-    assert job.status is JobStatus.PROCESSING and job.started_at == T0 + 1.0
+    assert status_of(job) is JobStatus.PROCESSING and job.started_at == T0 + 1.0
     core.advance(T0 + 10.999)
-    assert job.status is JobStatus.PROCESSING
+    assert status_of(job) is JobStatus.PROCESSING
     finished = core.advance(T0 + 11.0)
-    assert finished == [job] and job.status is JobStatus.COMPLETED
+    assert finished == [job] and status_of(job) is JobStatus.COMPLETED
     body = job.status_body("http://h/media")
     assert body["completed_at"] == body["updated_at"] == format_timestamp(T0 + 11)
     assert body["output"] == {
@@ -109,9 +115,9 @@ def test_jobs_really_wait_when_every_worker_is_busy() -> None:
         JobStatus.QUEUED,
     ]
     core.advance(T0 + 11)  # the first two finish at T0+11 and free both workers
-    assert jobs[2].status is JobStatus.PROCESSING and jobs[2].started_at == T0 + 11
+    assert status_of(jobs[2]) is JobStatus.PROCESSING and jobs[2].started_at == T0 + 11
     core.advance(T0 + 21)
-    assert jobs[2].status is JobStatus.COMPLETED and jobs[2].completed_at == T0 + 21
+    assert status_of(jobs[2]) is JobStatus.COMPLETED and jobs[2].completed_at == T0 + 21
 
 
 def test_history_does_not_depend_on_how_often_time_is_read() -> None:
