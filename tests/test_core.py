@@ -9,10 +9,10 @@ import pytest
 
 from mock_gateway.core import (
     AuthFailure,
-    Job,
     CoreSettings,
     GatewayCore,
     InsufficientBalance,
+    Job,
     JobSpec,
     JobStatus,
     KeySettings,
