@@ -237,9 +237,7 @@ def cost_of_status(status: JobStatus, prices: PriceTable) -> Decimal | None:
     if status.status is Status.ERROR:
         return Decimal(0)  # documented: a system error is not charged
     slug = status.model_id or status.request_id.rsplit("_", 1)[0]
-    found = {
-        prices.prices_usd.get(op_id) for op_id, op in OPERATIONS.items() if op.model_slug == slug
-    }
+    found = {prices.prices_usd.get(op_id) for op_id, op in OPERATIONS.items() if op.slug == slug}
     if len(found) != 1 or None in found:
         return None
     price = found.pop()

@@ -1,73 +1,35 @@
 """The contract (``contracts/openapi.yaml``) as the client uses it: paths, prices, request rules.
 
-Loaded once at import, from the ``contracts`` package's data, so the client checks arguments
-with exactly the rules the mock enforces and never carries a hand-copied range.
+Read once at import through ``contracts.document`` (the same reading the mock uses), so the
+client checks arguments with exactly the rules the mock enforces and never carries a
+hand-copied range.
 """
 
 from __future__ import annotations
 
-import importlib.resources
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import jsonschema
-import yaml
+
+from contracts.document import STATUS_PATH, SubmitOperation, load_document, submit_operations
 
 from ._exceptions import InvalidRequestError
 
-try:  # the C loader is several times faster when PyYAML was built with libyaml
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+Operation = SubmitOperation  # one submit endpoint of the contract
 
+DOCUMENT: dict[str, Any] = load_document()
+OPERATIONS: dict[str, Operation] = submit_operations(DOCUMENT)
 
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """One submit endpoint of the contract."""
-
-    operation_id: str
-    method: str
-    path: str
-    schema_name: str
-    price_usd: Decimal
-    model_slug: str
-    media_type: str
-
-
-def _load() -> dict[str, Any]:
-    text = (importlib.resources.files("contracts") / "openapi.yaml").read_text(encoding="utf-8")
-    document = yaml.load(text, Loader=_Loader)
-    if not isinstance(document, dict):  # pragma: no cover - the file is ours
-        raise RuntimeError("contracts/openapi.yaml is not a mapping")
-    return document
-
-
-DOCUMENT: dict[str, Any] = _load()
-
-
-def _operations(document: Mapping[str, Any]) -> dict[str, Operation]:
-    found: dict[str, Operation] = {}
-    for path, item in document["paths"].items():
-        for method, op in item.items():
-            if not isinstance(op, dict) or "x-price-usd" not in op:
-                continue
-            ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-            found[op["operationId"]] = Operation(
-                operation_id=op["operationId"],
-                method=method.upper(),
-                path=path,
-                schema_name=ref.rsplit("/", 1)[-1],
-                price_usd=Decimal(str(op["x-price-usd"])),
-                model_slug=op.get("x-model-slug", ""),
-                media_type=op.get("x-media-type", ""),
-            )
-    return found
-
-
-OPERATIONS: dict[str, Operation] = _operations(DOCUMENT)
-STATUS_PATH: str = next(p for p in DOCUMENT["paths"] if "{request_id}" in p)
+__all__ = [
+    "DOCUMENT",
+    "OPERATIONS",
+    "STATUS_PATH",
+    "Operation",
+    "check_body",
+    "check_webhook_url",
+    "schema_property",
+]
 
 
 def _validator(schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:

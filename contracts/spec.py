@@ -1,100 +1,54 @@
-"""The contract as data: operations, prices, media types and JSON Schema validators.
+"""The contract as the suite uses it: operations, prices, validators, routing of requests.
 
-Read straight from ``openapi.yaml`` (its ``x-`` extensions carry the price table and the
-documented media types), independently of the mock, so the suite never shares a bug with
-the thing it tests.
+The file is read by ``contracts.document`` (shared with the mock and the client: one reading
+of the contract); the suite's own checks judge answers with validators of its own, so it
+never shares a validation bug with the mock it tests.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
-from . import openapi_path
+from .document import (
+    KEY_HEADER,
+    STATUS_PATH,
+    STATUS_PREFIX,
+    WEBHOOK_HEADER,
+    SubmitOperation,
+    clamp_images,
+    inline_refs,
+    load_document,
+    resolve,
+    submit_operations,
+)
 
-_ROOT = "urn:seedream-contract"
-STATUS_PATH = "/v2/requests/status/{request_id}"
-STATUS_PREFIX = "/v2/requests/status/"
-KEY_HEADER = "Ocp-Apim-Subscription-Key"
-WEBHOOK_HEADER = "X-Webhook-URL"
-
-
-@dataclass(frozen=True)
-class SubmitOperation:
-    """One documented submit endpoint with what the contract says about it."""
-
-    operation_id: str
-    path: str
-    slug: str
-    price_usd: Decimal
-    media_type: str
-    input_field: str | None
-    schema_ref: str
-    example: dict[str, Any]
-    properties: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def has_num_images(self) -> bool:
-        return "num_images" in self.properties
-
-    def cost(self, num_images: object = 1) -> Decimal:
-        """Price of one submit: ``x-price-usd`` x ``clamp(num_images, 1, 4)``."""
-        return self.price_usd * clamp_images(num_images)
-
-
-def clamp_images(value: object) -> int:
-    """How many images a submit can be billed for. A value that is not an integer counts
-    as the maximum (pessimistic); a missing one as 1 (the documented default)."""
-    if value is None:
-        return 1
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return 4
-    if isinstance(value, float) and not value.is_integer():
-        return 4
-    return max(1, min(4, int(value)))
+__all__ = [
+    "KEY_HEADER",
+    "STATUS_PATH",
+    "STATUS_PREFIX",
+    "WEBHOOK_HEADER",
+    "Contract",
+    "SubmitOperation",
+    "clamp_images",
+    "load_contract",
+]
 
 
 class Contract:
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
-        resource = Resource.from_contents(document, default_specification=DRAFT202012)
-        self._registry: Registry[Any] = Registry().with_resource(_ROOT, resource)
-        self.submits: dict[str, SubmitOperation] = {}
-        for path, item in document["paths"].items():
-            post = item.get("post")
-            if not post or "x-model-slug" not in post:
-                continue
-            content = post["requestBody"]["content"]["application/json"]
-            ref = content["schema"]["$ref"]
-            self.submits[post["operationId"]] = SubmitOperation(
-                operation_id=post["operationId"],
-                path=path,
-                slug=post["x-model-slug"],
-                price_usd=Decimal(str(post["x-price-usd"])),
-                media_type=post["x-media-type"],
-                input_field=post.get("x-input-images"),
-                schema_ref=ref,
-                example=dict(content.get("example") or {}),
-                properties=dict(self.resolve(ref).get("properties", {})),
-            )
+        self.submits: dict[str, SubmitOperation] = submit_operations(document)
         self.by_path = {op.path: op for op in self.submits.values()}
 
     def resolve(self, ref: str) -> dict[str, Any]:
-        node: Any = self.document
-        for part in ref.removeprefix("#/").split("/"):
-            node = node[part]
-        return dict(node)
+        return resolve(self.document, ref)
 
     @functools.cache  # noqa: B019 - one Contract per process; validators are reused
     def validator(self, ref: str) -> Draft202012Validator:
-        return Draft202012Validator({"$ref": f"{_ROOT}{ref}"}, registry=self._registry)
+        return Draft202012Validator(inline_refs(self.document, {"$ref": ref}))
 
     def request_errors(self, operation_id: str, body: Any) -> list[str]:
         """Why ``body`` violates the operation's request schema (empty when it conforms)."""
@@ -134,5 +88,4 @@ class Contract:
 
 @functools.cache
 def load_contract() -> Contract:
-    with openapi_path().open("r", encoding="utf-8") as handle:
-        return Contract(yaml.safe_load(handle))
+    return Contract(load_document())

@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from contracts.document import load_document, submit_operations
+
 from .config_schema import check_config, locate
 from .core.settings import TIMING_PROFILES, CoreSettings, KeySettings, RateLimit
 from .faults import FaultError, FaultSpec, parse_rule
@@ -112,11 +114,9 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def fault_endpoints() -> dict[str, str]:
     """Every accepted spelling of a fault rule's ``endpoint`` and its canonical name."""
-    from .contract import load_contract  # late: the contract module imports jsonschema
-
     names = {"submit": "submit", "status": "status"}
     names |= {"/v2/requests/status": "status", "/v2/requests/status/{request_id}": "status"}
-    for operation in load_contract().submit_operations():
+    for operation in submit_operations(load_document()).values():
         names[operation.operation_id] = operation.operation_id
         names[operation.path] = operation.operation_id
     return names
@@ -173,9 +173,8 @@ def from_mapping(data: dict[str, Any], source: str = "defaults") -> Settings:
     problem = check_config(data)
     if problem:
         raise ConfigError(f"{source}: {problem}")
-    from .contract import load_contract  # late: the contract module imports jsonschema
-
-    prices = {op.operation_id: op.price_usd for op in load_contract().submit_operations()}
+    operations = submit_operations(load_document()).values()
+    prices = {op.operation_id: op.price_usd for op in operations}
     for name, value in data.get("prices", {}).items():
         prices[name] = _usd(value, f"prices.{name}")
     timing = data.get("timing", "fast")

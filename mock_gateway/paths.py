@@ -1,4 +1,4 @@
-"""Where the mock finds its bundled data (the repository's ``fixtures/`` and ``contracts/``)."""
+"""Where the mock finds its bundled data (the repository's ``fixtures/``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,3 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def fixtures_dir() -> Path:
     """``$MOCK_GATEWAY_FIXTURES`` or the ``fixtures/`` folder beside the package."""
     return Path(os.environ.get("MOCK_GATEWAY_FIXTURES", PROJECT_ROOT / "fixtures"))
-
-
-def contract_path() -> Path:
-    return PROJECT_ROOT / "contracts" / "openapi.yaml"
