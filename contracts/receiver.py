@@ -1,85 +1,48 @@
-"""The suite's own webhook receiver: a loopback HTTP server that records every callback.
+"""The suite's own webhook receiver: the only ``X-Webhook-URL`` the suite ever sends.
 
-It is the only ``X-Webhook-URL`` the suite ever sends, so a target can call back nobody but
-the machine running the suite (and only a target on the same machine can reach it).
+It listens on 127.0.0.1 only, so a target can call back nobody but the machine running the
+suite (and only a target on the same machine can reach it). The server itself is the
+mock's test receiver (``mock_gateway.receiver``); the suite adds a random path prefix, so a
+stray request to the port is not mistaken for a callback, and lookups by request id.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
-import threading
-import time
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+
+from mock_gateway.receiver import Callback
+from mock_gateway.receiver import WebhookReceiver as LoopbackReceiver
 
 
-@dataclass
-class Delivery:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    received_at: float
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
+def _names(callback: Callback, request_id: str) -> bool:
+    try:
+        body = callback.json()
+    except ValueError:  # a target that sends something else than JSON
+        return False
+    return isinstance(body, dict) and body.get("request_id") == request_id
 
 
 class WebhookReceiver:
     def __init__(self) -> None:
         self.token = secrets.token_hex(8)
-        self.deliveries: list[Delivery] = []
-        self._changed = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # http.server's naming
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(min(length, 10 * 1024 * 1024))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                with receiver._changed:
-                    receiver.deliveries.append(
-                        Delivery(self.path, dict(self.headers.items()), body, time.time())
-                    )
-                    receiver._changed.notify_all()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = LoopbackReceiver()
 
     @property
     def prefix(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/hook/{self.token}/"
+        return self._server.url_for(f"hook/{self.token}/")
 
     def url_for(self, tag: str) -> str:
         return f"{self.prefix}{tag}"
 
-    def wait_for(self, request_id: str, timeout: float) -> list[Delivery]:
+    def wait_for(self, request_id: str, timeout: float) -> list[Callback]:
         """Callbacks whose body names ``request_id``, waiting up to ``timeout`` for one."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                found = [
-                    d
-                    for d in self.deliveries
-                    if isinstance(d.json(), dict) and d.json().get("request_id") == request_id
-                ]
-                remaining = deadline - time.monotonic()
-                if found or remaining <= 0:
-                    return found
-                self._changed.wait(remaining)
+        mine = f"/hook/{self.token}/"
+        return self._server.wait_until(
+            lambda callbacks: [
+                c for c in callbacks if c.path.startswith(mine) and _names(c, request_id)
+            ],
+            timeout,
+        )
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import httpx
 
 from .imaging import InvalidImage, SampleImages, probe_image
+from .streams import read_limited
 from .validation import ParsedSubmit
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -52,13 +53,6 @@ class InputResolver:
             async with self.http.stream("GET", url, timeout=10.0) as response:
                 if response.status_code != 200:
                     return None
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > MAX_INPUT_BYTES:
-                        return None
-                    chunks.append(chunk)
-                return b"".join(chunks)
+                return await read_limited(response.aiter_bytes(), MAX_INPUT_BYTES)
         except httpx.HTTPError:
             return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -116,14 +117,27 @@ class WebhookReceiver:
         self, count: int = 1, timeout: float = 5.0, *, delivered: bool = True
     ) -> list[Callback]:
         """Block until ``count`` callbacks arrived (only 2xx-answered ones by default)."""
+
+        def enough(callbacks: list[Callback]) -> list[Callback]:
+            found = [c for c in callbacks if not delivered or 200 <= c.answered < 300]
+            return found if len(found) >= count else []
+
+        found = self.wait_until(enough, timeout)
+        if not found:
+            got = len(self.delivered if delivered else self.callbacks)
+            raise TimeoutError(f"{got} of {count} callbacks in {timeout:g} s")
+        return found
+
+    def wait_until(
+        self, select: Callable[[list[Callback]], list[Callback]], timeout: float
+    ) -> list[Callback]:
+        """Block until ``select`` (shown every callback so far) picks some; [] on timeout."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                found = self.delivered if delivered else list(self.callbacks)
+                found = select(list(self.callbacks))
                 remaining = deadline - time.monotonic()
-                if len(found) >= count or remaining <= 0:
-                    if len(found) < count:
-                        raise TimeoutError(f"{len(found)} of {count} callbacks in {timeout:g} s")
+                if found or remaining <= 0:
                     return found
                 self._changed.wait(remaining)
 

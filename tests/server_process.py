@@ -17,9 +17,11 @@ BANNER = re.compile(r"listening on (http://\S+)")
 
 
 @contextmanager
-def running_mock(*args: str, timeout: float = 20.0) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Yield the base URL and the process; stop it (SIGTERM) afterwards."""
-    command = [sys.executable, "-m", "mock_gateway", "serve", "--port", "0", *args]
+def running_server(
+    command: list[str], timeout: float = 20.0
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Start a server that prints ``listening on <base URL>``; yield the URL and the process
+    once ``/_health`` answers; stop it (SIGTERM, then SIGKILL) afterwards."""
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -30,14 +32,14 @@ def running_mock(*args: str, timeout: float = 20.0) -> Iterator[tuple[str, subpr
         while base_url is None:
             line = process.stdout.readline()
             if not line and process.poll() is not None:
-                raise RuntimeError(f"mock exited with {process.returncode}")
+                raise RuntimeError(f"{command[:4]} exited with {process.returncode}")
             if time.monotonic() > deadline:
-                raise RuntimeError("mock did not print its address in time")
+                raise RuntimeError(f"{command[:4]} did not print its address in time")
             match = BANNER.search(line)
             base_url = match.group(1) if match else None
         while True:  # the banner comes before uvicorn answers; wait until it does
             try:
-                httpx.get(f"{base_url}/_health", timeout=1.0)
+                httpx.get(f"{base_url}/_health", timeout=1.0, trust_env=False)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline:
@@ -52,3 +54,11 @@ def running_mock(*args: str, timeout: float = 20.0) -> Iterator[tuple[str, subpr
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def running_mock(*args: str, timeout: float = 20.0) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``mock-gateway serve --port 0 ARGS`` as a real process."""
+    command = [sys.executable, "-m", "mock_gateway", "serve", "--port", "0", *args]
+    with running_server(command, timeout) as running:
+        yield running

@@ -18,7 +18,6 @@ import contextlib
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,10 +25,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from server_process import ROOT, running_server
+
 BROKEN_GATEWAY = Path(__file__).resolve().parent / "contract_teeth" / "broken_gateway.py"
 QUICK = ["--examples", "2", "--lifecycle-examples", "1", "-q"]
 # The Hypothesis-driven schemathesis checks cost seconds of CPU each run and none of the
@@ -66,28 +65,8 @@ class Outcome:
 @contextlib.contextmanager
 def gateway(command: list[str]) -> Iterator[str]:
     """Start a gateway process, wait until it answers, yield its base URL, stop it."""
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        url = first.strip().rsplit(" ", 1)[-1]
-        assert url.startswith("http://127.0.0.1:"), f"gateway did not start: {first!r}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/_health", timeout=2, trust_env=False).status_code == 200:
-                    break
-            time.sleep(0.05)
+    with running_server(command) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def run_suite(url: str, report: Path, *options: str) -> Outcome:

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from ..core.gateway import Account, AuthFailure
 from ..responses import auth_failure, gateway_error, rate_limited
 from ..state import MockState
+from ..streams import read_limited
 from ..validation import Rejection, bad_request
 
 KEY_HEADER = "ocp-apim-subscription-key"
@@ -57,13 +58,8 @@ async def read_json_body(request: Request, limit: int) -> bytes | Rejection:
     too_large = Rejection(413, "Payload Too Large", f"body: must be at most {limit} bytes")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return too_large
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    body = await read_limited(request.stream(), limit)
+    if body is None:
+        return too_large
     request.scope["mock.body"] = body  # the journal shows what the client sent
     return body
