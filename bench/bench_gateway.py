@@ -132,8 +132,13 @@ async def main(args: argparse.Namespace) -> None:
             f"memory: {rss_before:.0f} MiB -> {rss_after:.0f} MiB with {added} more finished jobs"
             f" = {(rss_after - rss_before) / added * 10_000:.1f} MiB per 10,000 jobs"
         )
+        rss_polls = rss_mib(mock.pid)
         loaded = await run_load(mock_port, lambda _: status, **run)
         print(line(f"status poll, {jobs} jobs", loaded, bare_status))
+        print(
+            f"memory over {loaded.requests} more polls (journal bounded at 10,000 entries):"
+            f" {rss_polls:.0f} MiB -> {rss_mib(mock.pid):.0f} MiB"
+        )
         mixed_after = await run_load(mock_port, mixed, **run)
         print(line(f"9 polls : 1 submit, {jobs} jobs", mixed_after))
         growth = loaded.percentile(0.99) / mock_status.percentile(0.99)
