@@ -47,6 +47,16 @@ class ParsedSubmit:
     decoded: dict[int, bytes] = field(default_factory=dict)  # data URLs, by input position
     probed: dict[int, ImageInfo] = field(default_factory=dict)
 
+    def described_refs(self) -> tuple[str, ...]:
+        """The input references as a job keeps them: data URLs (up to ~14 MB each, and
+        already decoded into ``decoded``) are shortened so a job does not hold them twice."""
+        return tuple(
+            f"{ref[: ref.index(',') + 1]}... ({len(ref)} characters)"
+            if position in self.decoded
+            else ref
+            for position, ref in enumerate(self.image_refs)
+        )
+
 
 def parse_json(raw: bytes) -> Any | Rejection:
     try:

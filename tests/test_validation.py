@@ -216,3 +216,12 @@ async def test_integral_float_seed_is_accepted(client: httpx.AsyncClient, app: A
     assert accepted.status_code == 202
     job = app.state.mock.core.queue.get(accepted.json()["request_id"])
     assert job is not None and job.seed == 42 and isinstance(job.seed, int)
+
+
+async def test_a_job_keeps_data_urls_shortened(client: httpx.AsyncClient, app: Any) -> None:
+    image = data_url(size=(40, 30))
+    accepted = await client.post(BP_EDIT, json={"prompt": "x", "image": image}, headers=KEY)
+    job = app.state.mock.core.queue.get(accepted.json()["request_id"])
+    assert job is not None
+    assert job.spec.inputs == (f"data:image/png;base64,... ({len(image)} characters)",)
+    assert len(job.spec.input_images) == 1  # the decoded pixels are what rendering uses

@@ -84,7 +84,7 @@ def submit_endpoint(operation: Operation) -> Endpoint:
             seed=fields.get("seed"),
             watermark=bool(fields.get("watermark", False)),
             safety_checker=bool(fields.get("enable_safety_checker", True)),
-            inputs=parsed.image_refs,
+            inputs=parsed.described_refs(),
             input_images=tuple(data for data in inputs if data is not None),
             webhook_url=webhook_url,
             extra={"base_url": own_base},  # webhook bodies carry the URLs the client sees
