@@ -101,6 +101,36 @@ def test_a_users_suite_gets_fresh_isolated_state(tmp_path: Path) -> None:
     assert "7 passed" in output, output
 
 
+PARALLEL_SUITE = """
+import time
+from decimal import Decimal
+
+import httpx
+import pytest
+
+T2I = "/seedream-5-0-lite-text-to-image/v1/seedream-5-0-lite-text-to-image-request"
+
+
+@pytest.mark.parametrize("n", range(8))
+def test_parallel_tests_do_not_see_each_other(mock_gateway, n):
+    mock_gateway.set_balance(f"{n + 1}")
+    mock_gateway.inject_fault(status=503, prompt_contains=f"mine-{n}")
+    with httpx.Client(base_url=mock_gateway.base_url, headers=mock_gateway.headers) as http:
+        assert http.post(T2I, json={"prompt": f"mine-{n}"}).status_code == 503
+        time.sleep(0.05)  # overlap with the other worker's tests
+        assert http.post(T2I, json={"prompt": f"other-{n}"}).status_code == 202
+    assert mock_gateway.balance() == Decimal(n + 1) - Decimal("0.035")
+    assert [entry["status"] for entry in mock_gateway.requests()] == [503, 202]
+    assert len(mock_gateway.faults()) == 1
+"""
+
+
+def test_parallel_workers_are_isolated(tmp_path: Path) -> None:
+    result = run_suite(tmp_path, PARALLEL_SUITE, "-n", "2")
+    output = result.stdout + result.stderr
+    assert "8 passed" in output, output
+
+
 def test_importing_the_plugin_imports_nothing_heavy() -> None:
     probe = (
         "import sys, mock_gateway.pytest_plugin as p; "
