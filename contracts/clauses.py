@@ -78,6 +78,12 @@ _CLAUSES = [
         "Documented response headers are present (Retry-After on 429)",
         "contract",
     ),
+    Clause(
+        "RATE-LIMIT-429",
+        "Beyond a key's rate limit a call gets 429 {statusCode: 429, message: 'Rate limit is"
+        " exceeded. Try again in N seconds.'} with Retry-After: N, and is not charged",
+        "facts B1",
+    ),
     # Wallet
     Clause(
         "BALANCE-402",

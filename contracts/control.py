@@ -62,6 +62,12 @@ class ControlApi:
         if response.status_code not in (200, 201, 204):
             raise ControlError(f"PUT /_mock/keys/{{key}}: {response.status_code} {response.text}")
 
+    def set_rate_limits(self, key: str, **limits: str) -> None:
+        """``"1/m"``-style limits per endpoint group (``submit``, ``status``) for one key."""
+        response = self._call("PUT", f"/keys/{key}", {"rate_limits": limits})
+        if response.status_code not in (200, 201, 204):
+            raise ControlError(f"PUT /_mock/keys/{{key}}: {response.status_code} {response.text}")
+
     def add_fault(self, rule: dict[str, Any]) -> None:
         response = self._call("POST", "/faults", rule)
         if response.status_code not in (200, 201, 204):

@@ -45,6 +45,7 @@ BROKEN = {
     "wrong-402-message": "BALANCE-402",
     "one-media-url-short": "MEDIA-COUNT",
     "png-for-jpeg": "MEDIA-DOWNLOAD",
+    "429-without-retry-after": "RESPONSE-HEADERS",
 }
 LIVE_BUDGET = Decimal("0.10")
 

@@ -98,6 +98,15 @@ def png_for_jpeg(method: str, path: str, status: int, headers: dict[str, str], b
     return status, headers, body
 
 
+def no_retry_after(
+    method: str, path: str, status: int, headers: dict[str, str], body: bytes
+) -> Any:
+    """A 429 comes without its Retry-After header."""
+    if status == 429:
+        headers = {k: v for k, v in headers.items() if k != "retry-after"}
+    return status, headers, body
+
+
 class CompletedGoesBack:
     """After a job has been seen COMPLETED once, it reads PROCESSING again."""
 
@@ -130,6 +139,7 @@ BREAKAGES: dict[str, Callable[[], Rewrite | None]] = {
     "wrong-402-message": lambda: wrong_402_message,
     "one-media-url-short": lambda: one_media_url_short,
     "png-for-jpeg": lambda: png_for_jpeg,
+    "429-without-retry-after": lambda: no_retry_after,
 }
 
 
