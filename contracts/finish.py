@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from .jobs import Job, poll
+from .jobs import Job, json_or_none, poll
 from .media import PIL_FORMATS, inspect_image, size_rule
 from .run import Run
 from .spec import STATUS_PREFIX
@@ -72,10 +72,7 @@ def check_isolation(run: Run, job: Job) -> None:
         response = run.session.get(
             run.target.url(STATUS_PREFIX + job.request_id), headers=run.headers(other), timeout=60
         )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = json_or_none(response.content)
     with run.book.verify(run.evidence()) as v:
         v.expect(
             "KEY-ISOLATION",

@@ -74,7 +74,7 @@ def verify_accepted(
     run: Run, op: SubmitOperation, status: int, content: bytes, v: Verifier | None = None
 ) -> tuple[str, str]:
     """Check the answer to a valid submit: 202, its body, polling_url and request id."""
-    data = _json(content)
+    data = json_or_none(content)
     with run.book.verify(run.evidence()) as own:
         v = v or own
         v.expect(
@@ -109,7 +109,8 @@ def verify_accepted(
     return request_id, polling_url
 
 
-def _json(raw: bytes) -> Any:
+def json_or_none(raw: bytes) -> Any:
+    """The JSON in ``raw``, or None when it is not JSON (a wrong answer the checks report)."""
     import json
 
     try:
@@ -130,7 +131,7 @@ def poll(run: Run, job: Job, url: str | None = None) -> dict[str, Any]:
             headers=run.headers(job.key),
             timeout=60,
         )
-    body = _json(response.content)
+    body = json_or_none(response.content)
     with run.book.verify(run.evidence()) as v:
         ok = v.expect(
             "RESPONSE-SCHEMA",

@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 
 from .control import ControlApi
-from .jobs import submit
+from .jobs import json_or_none, submit
 from .plan import clauses, cost, needs
 from .run import Run
 from .spec import load_contract
@@ -35,10 +35,7 @@ def test_rate_limited_call_gets_429_with_retry_after(run: Run) -> None:
         response = run.session.post(
             run.target.url(LITE.path), json=LITE.example, headers=run.headers(key), timeout=30
         )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = json_or_none(response.content)
     message = body.get("message", "") if isinstance(body, dict) else ""
     match = MESSAGE.match(message)
     retry_after = response.headers.get("Retry-After", "")

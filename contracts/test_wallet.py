@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from .jobs import json_or_none
 from .plan import clauses, needs
 from .run import Run
 from .spec import load_contract
@@ -51,10 +52,7 @@ def test_insufficient_balance_gets_documented_402(
         response = run.session.post(
             run.target.url(op.path), json=body, headers=run.headers(run.broke_key), timeout=30
         )
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
+    data = json_or_none(response.content)
     expected = op.cost(body.get("num_images"))
     with run.book.verify(run.evidence()) as v:
         v.expect(
