@@ -26,7 +26,12 @@ class JSONBody(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate a client sent (the journal echoes bodies) has no UTF-8 form;
+            # ASCII-escaped JSON still carries it faithfully.
+            return json.dumps(content, separators=(",", ":")).encode("ascii")
 
 
 def gateway_error(status: int, error: str, message: str) -> JSONBody:

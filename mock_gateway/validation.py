@@ -58,15 +58,36 @@ class ParsedSubmit:
         )
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(_LONE_SURROGATE.search(value))
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
+
+
 def parse_json(raw: bytes) -> Any | Rejection:
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
+        # JSON may escape half of a surrogate pair on its own ("\ud800"): such a string is
+        # not Unicode text, and it would break every later step that encodes it.
+        if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(body):
+            return bad_request("body: a string contains a lone UTF-16 surrogate (\\ud800-\\udfff)")
+        return body
     except UnicodeDecodeError:
         return bad_request("body: must be UTF-8 encoded JSON")
     except json.JSONDecodeError as exc:
         return bad_request(
             f"body: malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         )
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        return bad_request(f"body: malformed JSON: {exc}")
     except RecursionError:
         return bad_request("body: malformed JSON: nested too deeply")
 

@@ -225,3 +225,36 @@ async def test_a_job_keeps_data_urls_shortened(client: httpx.AsyncClient, app: A
     assert job is not None
     assert job.spec.inputs == (f"data:image/png;base64,... ({len(image)} characters)",)
     assert len(job.spec.input_images) == 1  # the decoded pixels are what rendering uses
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b'{"prompt": "x", "seed": ' + b"9" * 5000 + b"}", "body: malformed JSON"),
+        (b'{"prompt": "\\ud800 half a pair"}', "lone UTF-16 surrogate"),
+        (b'{"prompt": "x", "\\udfff": 1}', "lone UTF-16 surrogate"),
+    ],
+    ids=["5000-digit integer", "lone surrogate in a value", "lone surrogate in a key"],
+)
+async def test_json_python_cannot_take_is_a_400(
+    client: httpx.AsyncClient, content: bytes, fragment: str
+) -> None:
+    headers = {**KEY, "Content-Type": "application/json"}
+    response = await client.post(T2I, content=content, headers=headers)
+    assert response.status_code == 400
+    assert fragment in response.json()["message"]
+    journal = await client.get("/_mock/requests")  # echoes the body without choking on it
+    assert journal.status_code == 200
+
+
+async def test_escaped_surrogate_pairs_are_ordinary_text(
+    client: httpx.AsyncClient, clock: Any
+) -> None:
+    content = b'{"prompt": "a lion \\ud83e\\udd81"}'
+    response = await client.post(
+        T2I, content=content, headers={**KEY, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 202
+    clock.advance(60)
+    status = (await client.get(response.json()["polling_url"], headers=KEY)).json()
+    assert (await client.get(status["output"]["media_url"][0])).status_code == 200
