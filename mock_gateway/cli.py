@@ -132,6 +132,7 @@ def describe_keys(settings: Settings) -> str:
 
 
 def serve(settings: Settings, host: str, port: int, log_level: str) -> None:
+    import signal
     import socket
 
     import uvicorn
@@ -160,6 +161,10 @@ def serve(settings: Settings, host: str, port: int, log_level: str) -> None:
         flush=True,
     )
     config = uvicorn.Config(app, log_level=log_level, lifespan="on", timeout_graceful_shutdown=5)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal it caught; with
+    # this handler in place that re-raise ends the process with status 0 (a clean stop)
+    # instead of death by signal.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     uvicorn.Server(config).run(sockets=[sock])
 
 
