@@ -131,6 +131,10 @@ def describe_keys(settings: Settings) -> str:
     return "\n".join(lines) or "  (none configured)"
 
 
+class StartupError(RuntimeError):
+    """The mock cannot start; the message says why in one line."""
+
+
 def serve(settings: Settings, host: str, port: int, log_level: str) -> None:
     import signal
     import socket
@@ -139,14 +143,21 @@ def serve(settings: Settings, host: str, port: int, log_level: str) -> None:
 
     from .app import create_app
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except (OSError, ValueError) as exc:  # e.g. missing or broken bundled fixtures
+        raise StartupError(f"cannot start: {exc}") from exc
     # Bind first so the banner can show the real port (also when --port 0).
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says TCP,
     # and without it every response waits ~40 ms for a delayed ACK.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise StartupError(f"cannot listen on {host}:{port}: {exc}") from exc
     bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
     print(
@@ -178,8 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         serve(settings, args.host, args.port, args.log_level)
-    except OSError as exc:
-        print(f"mock-gateway: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+    except StartupError as exc:
+        print(f"mock-gateway: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass

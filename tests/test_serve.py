@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -128,3 +129,21 @@ def test_unusable_port_is_a_clear_error(port: str) -> None:
         timeout=30,
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_port_in_use_and_missing_fixtures_are_one_line_errors(tmp_path: Path) -> None:
+    with running_mock() as (base_url, _):
+        port = base_url.rsplit(":", 1)[1]
+        busy = subprocess.run(
+            [sys.executable, "-m", "mock_gateway", "serve", "--port", port],
+            capture_output=True, text=True, cwd=ROOT, timeout=30,
+        )  # fmt: skip
+    assert busy.returncode == 2 and "cannot listen on 127.0.0.1:" in busy.stderr
+    (tmp_path / "keys.toml").write_text('[[keys]]\nkey = "k"\n')
+    missing = subprocess.run(
+        [sys.executable, "-m", "mock_gateway", "serve", "--port", "0"],
+        capture_output=True, text=True, cwd=ROOT, timeout=30,
+        env={**os.environ, "MOCK_GATEWAY_FIXTURES": str(tmp_path)},
+    )  # fmt: skip
+    assert missing.returncode == 2 and "cannot start:" in missing.stderr
+    assert "samples.toml" in missing.stderr and "Traceback" not in missing.stderr

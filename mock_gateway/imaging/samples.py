@@ -17,9 +17,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..paths import fixtures_dir
+
 MAPPING_FILE = "samples.toml"
-# <repo>/fixtures/images, next to the package in a source checkout or an editable install.
-DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "fixtures" / "images"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +35,9 @@ class SampleImages:
     """The documentation's sample input URLs mapped to bundled files, so documented examples
     run offline. Files are read once, at construction; a broken mapping raises ValueError."""
 
-    def __init__(self, directory: Path = DEFAULT_DIRECTORY) -> None:
-        self.directory = Path(directory)
+    def __init__(self, directory: Path | None = None) -> None:
+        # fixtures/images by default (in a checkout, or the copy a wheel installs)
+        self.directory = directory if directory is not None else fixtures_dir() / "images"
         mapping = self.directory / MAPPING_FILE
         try:
             with mapping.open("rb") as handle:
