@@ -15,8 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .contract import Contract, Operation
+from .core import JobSpec
 from .imaging import ImageInfo, InvalidImage, probe_image
 from .messages import describe, field_name
+from .sizing import output_size
 
 LITE_FORMATS = ("jpg", "jpeg", "png", "webp")  # documented for 5.0 Lite edit
 BYTEPLUS_FORMATS = ("jpg", "jpeg", "png", "webp", "bmp", "tiff", "tif", "gif")  # upstream docs
@@ -46,6 +48,32 @@ class ParsedSubmit:
     image_refs: tuple[str, ...] = ()
     decoded: dict[int, bytes] = field(default_factory=dict)  # data URLs, by input position
     probed: dict[int, ImageInfo] = field(default_factory=dict)
+
+    def job_spec(
+        self, inputs: tuple[bytes | None, ...], *, webhook_url: str | None, base_url: str
+    ) -> JobSpec:
+        """What the core queues for this request; ``inputs`` are the resolved input images
+        (None where the mock cannot see them), ``base_url`` the host the client used."""
+        first = self.probed.get(0)
+        width, height = output_size(self.fields, (first.width, first.height) if first else None)
+        fields = self.fields
+        return JobSpec(
+            operation_id=self.operation.operation_id,
+            slug=self.operation.slug,
+            model=self.model,
+            media_type=self.operation.media_type,
+            prompt=fields["prompt"],
+            num_images=int(fields.get("num_images", 1)),
+            width=width,
+            height=height,
+            seed=fields.get("seed"),
+            watermark=bool(fields.get("watermark", False)),
+            safety_checker=bool(fields.get("enable_safety_checker", True)),
+            inputs=self.described_refs(),
+            input_images=tuple(data for data in inputs if data is not None),
+            webhook_url=webhook_url,
+            extra={"base_url": base_url},  # webhook bodies carry the URLs the client sees
+        )
 
     def described_refs(self) -> tuple[str, ...]:
         """The input references as a job keeps them: data URLs (up to ~14 MB each, and

@@ -9,12 +9,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..contract import Operation
-from ..core import InsufficientBalance, JobSpec
+from ..core import InsufficientBalance
 from ..core.gateway import ModelDisabled
 from ..core.wallet import format_usd, usd_to_micros
 from ..faults import Call
 from ..responses import JSONBody, gateway_error
-from ..sizing import output_size
 from ..state import MockState
 from ..validation import Rejection, check_webhook_url, parse_json, parse_submit
 from .common import apim_gate, mock_state, read_json_body, rejection_response
@@ -70,25 +69,7 @@ def submit_endpoint(operation: Operation) -> Endpoint:
             return faulted
         own_base = base_url(request)
         inputs = await state.inputs.resolve(parsed, own_base)
-        first = parsed.probed.get(0)
-        width, height = output_size(fields, (first.width, first.height) if first else None)
-        spec = JobSpec(
-            operation_id=operation.operation_id,
-            slug=operation.slug,
-            model=parsed.model,
-            media_type=operation.media_type,
-            prompt=fields["prompt"],
-            num_images=int(fields.get("num_images", 1)),
-            width=width,
-            height=height,
-            seed=fields.get("seed"),
-            watermark=bool(fields.get("watermark", False)),
-            safety_checker=bool(fields.get("enable_safety_checker", True)),
-            inputs=parsed.described_refs(),
-            input_images=tuple(data for data in inputs if data is not None),
-            webhook_url=webhook_url,
-            extra={"base_url": own_base},  # webhook bodies carry the URLs the client sees
-        )
+        spec = parsed.job_spec(inputs, webhook_url=webhook_url, base_url=own_base)
         now = state.now()
         outcome = faulted.outcome if faulted is not None else None
         result = state.core.submit(account, spec, now, outcome=outcome)
