@@ -24,9 +24,10 @@ KEY_HEADER = b"ocp-apim-subscription-key"
 
 
 def key_of(scope: Scope) -> str | None:
-    """The subscription key as sent (header first, then APIM's query parameter)."""
+    """The subscription key as sent (header first, then APIM's query parameter); the one
+    reading of it, for authentication and for the journal alike."""
     for name, value in scope["headers"]:
-        if name == KEY_HEADER:
+        if name == KEY_HEADER and value:
             return bytes(value).decode("latin-1")
     query: bytes = scope.get("query_string", b"")
     if b"subscription-key=" in query:

@@ -8,7 +8,7 @@ of being silently ignored.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -227,8 +227,3 @@ def from_mapping(data: dict[str, Any], source: str = "defaults") -> Settings:
         raw=data,
     )
     return settings
-
-
-def with_overrides(settings: Settings, **changes: Any) -> Settings:
-    """A copy of ``settings`` with top-level fields replaced (``host``, ``port`` ...)."""
-    return replace(settings, **changes)

@@ -114,6 +114,11 @@ async def test_forbidden_key_gets_apim_403(client: httpx.AsyncClient) -> None:
 async def test_key_in_query_string_is_accepted(client: httpx.AsyncClient) -> None:
     response = await client.post(T2I + "?subscription-key=test-key", json={"prompt": "x"})
     assert response.status_code == 202
+    empty_header = {"Ocp-Apim-Subscription-Key": ""}  # an empty header does not hide it
+    response = await client.post(
+        T2I + "?subscription-key=test-key", json={"prompt": "x"}, headers=empty_header
+    )
+    assert response.status_code == 202
 
 
 @pytest.mark.parametrize(

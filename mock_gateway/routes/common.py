@@ -5,23 +5,17 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..asgi import key_of
 from ..core.gateway import Account, AuthFailure
 from ..responses import auth_failure, gateway_error, rate_limited
 from ..state import MockState
 from ..streams import read_limited
 from ..validation import Rejection, bad_request
 
-KEY_HEADER = "ocp-apim-subscription-key"
-KEY_QUERY = "subscription-key"  # APIM also accepts the key as a query parameter
-
 
 def mock_state(request: Request) -> MockState:
     state: MockState = request.app.state.mock
     return state
-
-
-def subscription_key(request: Request) -> str | None:
-    return request.headers.get(KEY_HEADER) or request.query_params.get(KEY_QUERY)
 
 
 def apim_gate(request: Request, state: MockState, group: str, now: float) -> Account | Response:
@@ -30,7 +24,7 @@ def apim_gate(request: Request, state: MockState, group: str, now: float) -> Acc
     Rejected calls never reach the wallet. A call made before the ``Retry-After`` this key
     was given is flagged in the journal (client hygiene).
     """
-    account = state.core.authenticate(subscription_key(request))
+    account = state.core.authenticate(key_of(request.scope))
     if isinstance(account, AuthFailure):
         return auth_failure(account, now)
     early = state.hygiene.before_call(account.key, group, now)
