@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..responses import JSONBody
+from ..streams import read_limited
 from .common import mock_state
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -63,14 +64,9 @@ def guarded(handler: Handler) -> Handler:
 
 async def json_body(request: Request, *, allow_list: bool = False) -> Any:
     """The parsed body; an empty body is ``{}``."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_CONTROL_BODY:
-            raise BadInput(f"body: must be at most {MAX_CONTROL_BODY} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    raw = await read_limited(request.stream(), MAX_CONTROL_BODY)
+    if raw is None:
+        raise BadInput(f"body: must be at most {MAX_CONTROL_BODY} bytes")
     if not raw.strip():
         return {}
     try:
