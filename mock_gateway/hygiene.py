@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Generic, TypeVar
 
+from .core.jobs import TERMINAL_STATUSES
 from .journal import Flag, flag_json, redact_key
 
 log = logging.getLogger("mock_gateway.hygiene")
@@ -35,7 +36,6 @@ DUPLICATE = (
     "the same submit was accepted {:.1f} s earlier; submits are not idempotent, so a resend "
     "is a second paid job (a likely double charge)"
 )
-TERMINAL = frozenset({"COMPLETED", "FAILED", "ERROR"})
 
 
 class Bounded(Generic[K, V]):
@@ -111,7 +111,7 @@ class Hygiene:
         if previous is None:
             return None
         last_time, last_status = previous
-        if last_status in TERMINAL:
+        if last_status in TERMINAL_STATUSES:  # a StrEnum set: plain strings match
             return self._warn(key, "poll-after-terminal", AFTER_TERMINAL, request_id, last_status)
         gap = now - last_time
         if gap < self.min_poll_seconds:

@@ -18,15 +18,15 @@ class JobStatus(enum.StrEnum):
 
     @property
     def terminal(self) -> bool:
-        return self in _TERMINAL
+        return self in TERMINAL_STATUSES
 
 
-_TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.ERROR})
+TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.ERROR})
 
 # The documented flow, as a table: an illegal move is a bug in the mock and raises.
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.QUEUED: frozenset({JobStatus.PROCESSING}),
-    JobStatus.PROCESSING: _TERMINAL,
+    JobStatus.PROCESSING: TERMINAL_STATUSES,
     JobStatus.COMPLETED: frozenset(),
     JobStatus.FAILED: frozenset(),
     JobStatus.ERROR: frozenset(),
