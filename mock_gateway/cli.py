@@ -137,26 +137,20 @@ class StartupError(RuntimeError):
 
 def serve(settings: Settings, host: str, port: int, log_level: str) -> None:
     import signal
-    import socket
 
     import uvicorn
 
     from .app import create_app
+    from .server_thread import listening_socket
 
     try:
         app = create_app(settings)
     except (OSError, ValueError) as exc:  # e.g. missing or broken bundled fixtures
         raise StartupError(f"cannot start: {exc}") from exc
     # Bind first so the banner can show the real port (also when --port 0).
-    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says TCP,
-    # and without it every response waits ~40 ms for a delayed ACK.
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((host, port))
+        sock = listening_socket(host, port)
     except OSError as exc:
-        sock.close()
         raise StartupError(f"cannot listen on {host}:{port}: {exc}") from exc
     bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host

@@ -18,15 +18,30 @@ from typing import Any
 import httpx
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (0: any free port), for uvicorn's ``sockets=``.
+
+    IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose ``proto`` says
+    TCP, and without it every answer waits ~40 ms for a delayed ACK. Raises OSError.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class ServerThread:
     def __init__(self, app: Any, host: str = "127.0.0.1", *, start_timeout: float = 15.0) -> None:
         import uvicorn  # late: importing the plugin must stay cheap
 
         self.app = app
         self.start_timeout = start_timeout
-        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, 0))
+        self.sock = listening_socket(host, 0)
         self.port: int = self.sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         self.base_url = f"http://{shown}:{self.port}"

@@ -11,9 +11,10 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
-from seedream_testing import TINY_POLL, InProcess, ServerThread, mock_app
+from seedream_testing import TINY_POLL, InProcess, mock_app
 
 from client import Gateway
+from mock_gateway.server_thread import ServerThread
 
 
 @pytest.fixture(scope="session")

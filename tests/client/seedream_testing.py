@@ -7,10 +7,7 @@ tens of milliseconds (a test-only timing profile) and polls are tiny, so the sui
 from __future__ import annotations
 
 import io
-import socket
 import sys
-import threading
-import time
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the project may not be pip-installed in this venv yet
     sys.path.insert(0, str(ROOT))
 
-import uvicorn  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from client import AsyncGateway, PollPolicy  # noqa: E402
@@ -73,36 +69,6 @@ def png_bytes(size: tuple[int, int] = (64, 48), fmt: str = "PNG") -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (200, 60, 30)).save(buffer, format=fmt)
     return buffer.getvalue()
-
-
-class ServerThread:
-    """A real uvicorn server on a free port of 127.0.0.1, in a background thread."""
-
-    def __init__(self, app: Any) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
 
 
 class InProcess:

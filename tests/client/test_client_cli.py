@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from seedream_testing import ROOT, SAMPLE_URL, SAMPLE_URL_2, ServerThread, mock_app, png_bytes
+from seedream_testing import ROOT, SAMPLE_URL, SAMPLE_URL_2, mock_app, png_bytes
 
 from client.cli import build_parser, main
+from mock_gateway.server_thread import ServerThread
 
 
 def command() -> list[str]:

@@ -7,9 +7,10 @@ import runpy
 from pathlib import Path
 
 import pytest
-from seedream_testing import ROOT, TINY_POLL, ServerThread
+from seedream_testing import ROOT, TINY_POLL
 
 import client._base
+from mock_gateway.server_thread import ServerThread
 
 README = ROOT / "README.md"
 SECTION = "## The Python client"

@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 import pytest
 from PIL import Image
-from seedream_testing import TINY_POLL, ServerThread, mock_app
+from seedream_testing import TINY_POLL, mock_app
 
 from client import (
     APIConnectionError,
@@ -30,6 +30,7 @@ from client import (
     Status,
     WaitTimeoutError,
 )
+from mock_gateway.server_thread import ServerThread
 
 Serve = Callable[[Any], ServerThread]
 ASGIApp = Callable[..., Any]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -178,15 +177,14 @@ def main(argv: list[str]) -> int:
 
     from mock_gateway.app import create_app
     from mock_gateway.config import Settings
+    from mock_gateway.server_thread import listening_socket
 
     name = argv[0] if argv else "none"
     rewrite = BREAKAGES[name]()
     app: App = create_app(Settings.load(timing="fast"))
     if rewrite is not None:
         app = breaking(app, rewrite)
-    # IPPROTO_TCP explicitly, so asyncio sets TCP_NODELAY (else every answer waits ~40 ms)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
+    sock = listening_socket("127.0.0.1", 0)
     print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])
