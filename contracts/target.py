@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import re
 import subprocess
 import sys
 import threading
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-BANNER_PREFIX = "Seedream gateway mock listening on "
+BANNER = re.compile(r"listening on (http://\S+)")
 START_TIMEOUT = 30.0
 
 
@@ -35,47 +36,46 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-@dataclass
-class MockProcess:
-    """``python -m mock_gateway serve`` on a free loopback port, stopped on ``stop()``."""
+def mock_command(timing: str = "fast", *extra: str) -> list[str]:
+    """``python -m mock_gateway serve`` on a free loopback port."""
+    return [
+        sys.executable, "-m", "mock_gateway", "serve", "--host", "127.0.0.1", "--port", "0",
+        "--timing", timing, "--log-level", "warning", *extra,
+    ]  # fmt: skip
 
-    timing: str = "fast"
+
+@dataclass
+class ServerProcess:
+    """A server process that prints ``listening on <base URL>`` and answers ``/_health``
+    when ready (the mock, or a test's broken gateway); stopped on ``stop()``."""
+
+    command: list[str]
     process: subprocess.Popen[str] | None = None
     base_url: str = ""
     output: list[str] = field(default_factory=list)
+    start_timeout: float = START_TIMEOUT
+    _drainer: threading.Thread | None = None
 
     def start(self) -> str:
-        command = [
-            sys.executable,
-            "-m",
-            "mock_gateway",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--timing",
-            self.timing,
-            "--log-level",
-            "warning",
-        ]
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+            self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
         )
         assert self.process.stdout is not None
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + self.start_timeout
         for line in self.process.stdout:
             self.output.append(line.rstrip())
-            if line.startswith(BANNER_PREFIX):
-                self.base_url = line[len(BANNER_PREFIX) :].strip().rstrip("/")
+            match = BANNER.search(line)
+            if match:
+                self.base_url = match.group(1).rstrip("/")
                 break
             if time.monotonic() > deadline:
                 break
         if not self.base_url:
             self.stop()
-            raise TargetError("the mock did not start:\n" + "\n".join(self.output[-20:]))
-        # Keep draining its output so a chatty mock never blocks on a full pipe.
-        threading.Thread(target=self._drain, daemon=True).start()
+            raise TargetError("the server did not start:\n" + "\n".join(self.output[-20:]))
+        # Keep draining its output so a chatty server never blocks on a full pipe.
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
         self._wait_ready(deadline)
         return self.base_url
 
@@ -96,24 +96,26 @@ class MockProcess:
                     break
                 time.sleep(0.05)
         self.stop()
-        raise TargetError("the mock never became ready:\n" + "\n".join(self.output[-20:]))
+        raise TargetError("the server never became ready:\n" + "\n".join(self.output[-20:]))
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        """Stop the process (SIGTERM, then SIGKILL) and collect the last of its output."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if self._drainer is not None:
+            self._drainer.join(timeout=5)
 
 
 @dataclass
 class Target:
     base_url: str
     kind: str  # "mock" or "live"
-    mock: MockProcess | None = None
+    mock: ServerProcess | None = None
     timing_profile: str | None = None  # known only for the self-started mock
     control: bool = False  # the mock's /_mock/ control API answers
 
@@ -144,6 +146,6 @@ def open_target(gateway_url: str | None, kind: str | None, mock_timing: str) -> 
         if not urlsplit(gateway_url).scheme.startswith("http"):
             raise TargetError(f"--gateway-url must be an http(s) URL (got {gateway_url!r})")
         return Target(gateway_url.rstrip("/"), kind or "live")
-    mock = MockProcess(timing=mock_timing)
+    mock = ServerProcess(mock_command(mock_timing))
     base_url = mock.start()
     return Target(base_url, kind or "mock", mock=mock, timing_profile=mock_timing)

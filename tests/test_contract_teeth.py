@@ -66,8 +66,8 @@ class Outcome:
 @contextlib.contextmanager
 def gateway(command: list[str]) -> Iterator[str]:
     """Start a gateway process, wait until it answers, yield its base URL, stop it."""
-    with running_server(command) as (url, _):
-        yield url
+    with running_server(command) as server:
+        yield server.base_url
 
 
 def run_suite(url: str, report: Path, *options: str) -> Outcome:

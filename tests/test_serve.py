@@ -47,7 +47,8 @@ def send_like_curl(base_url: str, example: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_documented_examples_complete_within_3_seconds_over_real_http() -> None:
-    with running_mock() as (base_url, _):
+    with running_mock() as server:
+        base_url = server.base_url
         accepted = {
             path.stem: send_like_curl(base_url, json.loads(path.read_text())) for path in EXAMPLES
         }
@@ -73,12 +74,14 @@ def test_documented_examples_complete_within_3_seconds_over_real_http() -> None:
 
 
 def test_banner_shows_base_url_and_test_keys_and_sigterm_stops_cleanly() -> None:
-    with running_mock("--timing", "manual") as (base_url, process):
-        assert base_url.startswith("http://127.0.0.1:")
-        process.terminate()
-        assert process.wait(timeout=10) == 0  # a graceful stop, not death by signal
-        output = process.stdout.read() if process.stdout else ""
-        assert "Traceback" not in output
+    with running_mock("--timing", "manual") as server:
+        assert server.base_url.startswith("http://127.0.0.1:")
+        assert server.process is not None
+        server.process.terminate()
+        assert server.process.wait(timeout=10) == 0  # a graceful stop, not death by signal
+        server.stop()  # collects the rest of the output
+        assert any("Test keys" in line for line in server.output)
+        assert not any("Traceback" in line for line in server.output)
 
 
 def test_banner_lists_the_keys() -> None:
@@ -132,8 +135,8 @@ def test_unusable_port_is_a_clear_error(port: str) -> None:
 
 
 def test_port_in_use_and_missing_fixtures_are_one_line_errors(tmp_path: Path) -> None:
-    with running_mock() as (base_url, _):
-        port = base_url.rsplit(":", 1)[1]
+    with running_mock() as server:
+        port = server.base_url.rsplit(":", 1)[1]
         busy = subprocess.run(
             [sys.executable, "-m", "mock_gateway", "serve", "--port", port],
             capture_output=True, text=True, cwd=ROOT, timeout=30,
