@@ -1,7 +1,7 @@
 """A thin, typed client of Pixazo's Seedream gateway, sync (``Gateway``) and async
 (``AsyncGateway``), with polling, downloads, webhooks, cost limits and safe retries.
 
-    from client import Gateway
+    from seedream_client import Gateway
 
     with Gateway(api_key="test-key", base_url="http://127.0.0.1:8000") as gw:
         result = gw.run("a lighthouse at dawn", download_to="out")
@@ -12,11 +12,11 @@ The error tree is documented in ``client._exceptions`` (``help(client.GatewayErr
 
 from __future__ import annotations
 
-from . import webhooks
-from ._async import AsyncGateway, AsyncJob
-from ._base import DEFAULT_BASE_URL
-from ._build import EditModel, ImageInput, ImageSize, MultiEditModel, TextModel
-from ._exceptions import (
+from seedream_client import webhooks
+from seedream_client._async import AsyncGateway, AsyncJob
+from seedream_client._base import DEFAULT_BASE_URL
+from seedream_client._build import EditModel, ImageInput, ImageSize, MultiEditModel, TextModel
+from seedream_client._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
@@ -38,10 +38,10 @@ from ._exceptions import (
     WaitTimeoutError,
     WebhookVerificationError,
 )
-from ._models import JobStatus, PriceTable, Result, Status
-from ._retry import PollPolicy, RetryPolicy
-from ._sync import Gateway, Job
-from .webhooks import WebhookReceiver, Webhooks
+from seedream_client._models import JobStatus, PriceTable, Result, Status
+from seedream_client._retry import PollPolicy, RetryPolicy
+from seedream_client._sync import Gateway, Job
+from seedream_client.webhooks import WebhookReceiver, Webhooks
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -1,7 +1,7 @@
-"""``python -m client`` is the ``seedream`` command."""
+"""``python -m seedream_client`` is the ``seedream`` command."""
 
 from __future__ import annotations
 
-from .cli import main
+from seedream_client.cli import main
 
 raise SystemExit(main())

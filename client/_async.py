@@ -15,8 +15,8 @@ import anyio
 import anyio.to_thread
 import httpx
 
-from ._base import BaseGateway, needs_thread
-from ._build import (
+from seedream_client._base import BaseGateway, needs_thread
+from seedream_client._build import (
     EditModel,
     ImageInput,
     ImageSize,
@@ -26,9 +26,9 @@ from ._build import (
     TextModel,
     kind_for,
 )
-from ._jobs import BaseJob, Waiter, download_path, finish, partial_path
-from ._models import JobStatus, PriceTable, Result, Submitted
-from ._retry import CallKind, PollPolicy, RetryPolicy, body_of
+from seedream_client._jobs import BaseJob, Waiter, download_path, finish, partial_path
+from seedream_client._models import JobStatus, PriceTable, Result, Submitted
+from seedream_client._retry import CallKind, PollPolicy, RetryPolicy, body_of
 
 OnUpdate = Callable[[JobStatus], object]
 PathArg = str | os.PathLike[str]

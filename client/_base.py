@@ -17,14 +17,14 @@ from urllib.parse import quote
 
 import httpx
 
-from ._build import Kind, PreparedSubmit, estimate_cost, prepare_submit, submit_args
-from ._contract import STATUS_PATH
-from ._exceptions import GatewayError
-from ._models import PriceTable
-from ._retry import CallKind, PollPolicy, RetryPolicy, body_of
-from .webhooks import Webhooks
+from seedream_client._build import Kind, PreparedSubmit, estimate_cost, prepare_submit, submit_args
+from seedream_client._contract import STATUS_PATH
+from seedream_client._exceptions import GatewayError
+from seedream_client._models import PriceTable
+from seedream_client._retry import CallKind, PollPolicy, RetryPolicy, body_of
+from seedream_client.webhooks import Webhooks
 
-log = logging.getLogger("client")
+log = logging.getLogger("seedream_client")
 
 DEFAULT_BASE_URL = "https://gateway.pixazo.ai"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)

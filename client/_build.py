@@ -14,9 +14,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
-from ._contract import DOCUMENT, OPERATIONS, Operation, check_body, check_webhook_url
-from ._exceptions import CostLimitError, InvalidRequestError
-from ._models import JobStatus, PriceTable, Status, usd
+from seedream_client._contract import DOCUMENT, OPERATIONS, Operation, check_body, check_webhook_url
+from seedream_client._exceptions import CostLimitError, InvalidRequestError
+from seedream_client._models import JobStatus, PriceTable, Status, usd
 
 Kind: TypeAlias = Literal["text_to_image", "edit", "multi_edit"]
 TextModel: TypeAlias = Literal["seedream-5-0-lite", "seedream-4-5"]

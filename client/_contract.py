@@ -12,9 +12,13 @@ from typing import Any
 
 import jsonschema
 
-from contracts.document import STATUS_PATH, SubmitOperation, load_document, submit_operations
-
-from ._exceptions import InvalidRequestError
+from seedream_client._exceptions import InvalidRequestError
+from seedream_contracts.document import (
+    STATUS_PATH,
+    SubmitOperation,
+    load_document,
+    submit_operations,
+)
 
 Operation = SubmitOperation  # one submit endpoint of the contract
 

@@ -35,7 +35,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._models import JobStatus
+    from seedream_client._models import JobStatus
 
 _REQUIRED = re.compile(r"Required:\s*\$\s*([0-9]+(?:\.[0-9]+)?)")
 _TRY_AGAIN = re.compile(r"Try again in\s+([0-9]+)\s+second", re.IGNORECASE)

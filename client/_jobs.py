@@ -9,14 +9,14 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from ._exceptions import (
+from seedream_client._exceptions import (
     APIResponseValidationError,
     JobErrorError,
     JobFailedError,
     WaitTimeoutError,
 )
-from ._models import JobStatus, Status
-from ._retry import PollPolicy
+from seedream_client._models import JobStatus, Status
+from seedream_client._retry import PollPolicy
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 

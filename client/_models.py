@@ -10,8 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ._contract import OPERATIONS
-from ._exceptions import APIResponseValidationError
+from seedream_client._contract import OPERATIONS
+from seedream_client._exceptions import APIResponseValidationError
 
 
 class Status(enum.StrEnum):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._exceptions import (
+from seedream_client._exceptions import (
     APIStatusError,
     GatewayError,
     InsufficientBalanceError,
@@ -21,7 +21,7 @@ from ._exceptions import (
     RateLimitError,
     WaitTimeoutError,
 )
-from ._models import JobStatus, Status, usd
+from seedream_client._models import JobStatus, Status, usd
 
 _SPINNER = "|/-\\"
 _PREFIX = {

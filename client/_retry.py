@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from ._exceptions import (
+from seedream_client._exceptions import (
     APIConnectionError,
     APITimeoutError,
     GatewayError,

@@ -14,16 +14,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ._build import cost_of_status, models_for
-from ._exceptions import (
+from seedream_client._build import cost_of_status, models_for
+from seedream_client._exceptions import (
     CostLimitError,
     GatewayError,
     InvalidRequestError,
     JobError,
     WaitTimeoutError,
 )
-from ._models import JobStatus, usd
-from ._progress import (
+from seedream_client._models import JobStatus, usd
+from seedream_client._progress import (
     Progress,
     describe,
     error_json,
@@ -33,8 +33,8 @@ from ._progress import (
     print_status,
     result_json,
 )
-from ._retry import PollPolicy
-from ._sync import Gateway, Job
+from seedream_client._retry import PollPolicy
+from seedream_client._sync import Gateway, Job
 
 _LITE_PRESETS = "square_hd, square, portrait_4_3, portrait_16_9, landscape_4_3, landscape_16_9"
 _EXIT = {InvalidRequestError: 2, CostLimitError: 2, JobError: 3, WaitTimeoutError: 4}

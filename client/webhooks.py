@@ -22,8 +22,8 @@ from typing import Any
 
 import anyio.to_thread
 
-from ._exceptions import APIResponseValidationError, WebhookVerificationError
-from ._models import JobStatus
+from seedream_client._exceptions import APIResponseValidationError, WebhookVerificationError
+from seedream_client._models import JobStatus
 
 __all__ = ["WebhookReceiver", "Webhooks", "parse", "sign", "unwrap", "verify"]
 

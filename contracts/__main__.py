@@ -1,9 +1,9 @@
-"""``python -m contracts [run options]`` or ``python -m contracts diff OLD NEW``."""
+"""``python -m seedream_contracts [options]`` or ``python -m seedream_contracts diff OLD NEW``."""
 
 from __future__ import annotations
 
 import sys
 
-from .cli import main
+from seedream_contracts.cli import main
 
 sys.exit(main())

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .spec import SubmitOperation, load_contract
+from seedream_contracts.spec import SubmitOperation, load_contract
 
 _WRONG_TYPE = {
     "integer": "seven",

@@ -1,6 +1,6 @@
 """Command line: run the suite against a target, or compare two reports or recordings.
 
-``python -m contracts --gateway-url URL --api-key KEY [...]`` runs exactly the pytest suite
+``python -m seedream_contracts --gateway-url URL --api-key KEY [...]`` runs exactly the pytest suite
 in this directory (``pytest contracts/`` with the same options), and exits non-zero on any
 contract violation. Without ``--gateway-url`` it starts the mock itself.
 """
@@ -12,16 +12,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .options import SPECS, argparse_kwargs
+from seedream_contracts.options import SPECS, argparse_kwargs
 
-SUITE_DIR = Path(__file__).resolve().parent
+SUITE_DIR = Path(__file__).parent  # not resolved: a checkout runs it as seedream_contracts/
 
 
 def run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m contracts",
+        prog="python -m seedream_contracts",
         description="Run the Seedream gateway contract suite against the mock or a live gateway. "
-        "Use 'python -m contracts diff OLD NEW' to compare two reports or recordings.",
+        "Use 'python -m seedream_contracts diff OLD NEW' to compare two reports or recordings.",
     )
     for spec in SPECS:
         parser.add_argument(spec.flag, **argparse_kwargs(spec))
@@ -43,7 +43,7 @@ def run_parser() -> argparse.ArgumentParser:
 
 def diff_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m contracts diff",
+        prog="python -m seedream_contracts diff",
         description="List behavioural drift between two reports (.json) or recordings (dirs). "
         "Exit status 1 when there is drift.",
     )
@@ -64,7 +64,7 @@ def diff_parser() -> argparse.ArgumentParser:
 
 
 def pytest_arguments(args: argparse.Namespace) -> list[str]:
-    # -W: `python -m contracts` imported this package before pytest could rewrite it.
+    # -W: `python -m seedream_contracts` imported this package before pytest could rewrite it.
     # --assert=plain: the suite asserts through its clause book, and rewriting every module
     # of every plugin costs seconds per run. --tb=line: the report holds the evidence.
     arguments = [
@@ -90,11 +90,11 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["diff"]:
-        from .diff import run_diff
+        from seedream_contracts.diff import run_diff
 
         return run_diff(diff_parser().parse_args(argv[1:]))
     if argv[:1] == ["documented"]:
-        from .documented import main as documented
+        from seedream_contracts.documented import main as documented
 
         return documented(argv[1:])
     args = run_parser().parse_args(argv)

@@ -1,6 +1,6 @@
 """pytest front end of the contract suite (``pytest contracts/ --gateway-url ...``).
 
-``python -m contracts`` runs exactly this, through ``pytest.main``. The hooks here open the
+``python -m seedream_contracts`` runs exactly this, through ``pytest.main``. The hooks here open the
 target once, plan the run (order, budget, requirements), tell the spend guard and the clause
 book which check is running, and write the report at the end.
 """
@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
-from .guard import usd
-from .known_bugs import KNOWN_MOCK_BUGS
-from .options import SPECS, OptionError, Options, argparse_kwargs
-from .plan import Plan, granted_parts, item_clauses, make_plan, planned_cost
-from .report import build_report, write_report
-from .run import Run
-from .target import TargetError
-from .transport import UnsafeRequest
-from .verdicts import CheckRecord
+from seedream_contracts.guard import usd
+from seedream_contracts.known_bugs import KNOWN_MOCK_BUGS
+from seedream_contracts.options import SPECS, OptionError, Options, argparse_kwargs
+from seedream_contracts.plan import Plan, granted_parts, item_clauses, make_plan, planned_cost
+from seedream_contracts.report import build_report, write_report
+from seedream_contracts.run import Run
+from seedream_contracts.target import TargetError
+from seedream_contracts.transport import UnsafeRequest
+from seedream_contracts.verdicts import CheckRecord
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
 RUN_KEY = pytest.StashKey[Run]()

@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from .transport import GuardedSession
+from seedream_contracts.transport import GuardedSession
 
 CONTROL_TIMEOUT = 10.0
 

@@ -1,4 +1,4 @@
-"""``python -m contracts diff OLD NEW``: behavioural drift between two runs.
+"""``python -m seedream_contracts diff OLD NEW``: behavioural drift between two runs.
 
 OLD and NEW are each a report (``report.json``) or a recording directory (``--record``,
 or the shipped ``fixtures/recordings/documented``). Both are reduced to a behaviour profile
@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .profile import GENERATED, build_profile
-from .recording import load_recording
-from .report import FORMAT as REPORT_FORMAT
+from seedream_contracts.profile import GENERATED, build_profile
+from seedream_contracts.recording import load_recording
+from seedream_contracts.report import FORMAT as REPORT_FORMAT
 
 
 @dataclass(frozen=True)

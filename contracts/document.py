@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 import yaml
 
-from . import openapi_path
+from seedream_contracts import openapi_path
 
 STATUS_PATH = "/v2/requests/status/{request_id}"
 STATUS_PREFIX = "/v2/requests/status/"

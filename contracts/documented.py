@@ -3,7 +3,7 @@
 Built from ``openapi.yaml`` (its request, response and status examples) and the few facts
 only the documentation's prose holds (the edit and byteplus status examples, the byteplus
 402 text, the example durations). Regenerate with
-``python -m contracts documented [DIR]`` (default ``fixtures/recordings/documented``); a
+``python -m seedream_contracts documented [DIR]`` (default ``fixtures/recordings/documented``); a
 test keeps the committed copy in step with this module.
 """
 
@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .media import size_rule
-from .recording import FORMAT, Recorder, write_index
-from .spec import STATUS_PATH, load_contract
-from .timing import DOCUMENTED_SECONDS
+from seedream_contracts.media import size_rule
+from seedream_contracts.recording import FORMAT, Recorder, write_index
+from seedream_contracts.spec import STATUS_PATH, load_contract
+from seedream_contracts.timing import DOCUMENTED_SECONDS
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "recordings" / "documented"
 R2 = "https://pub-582b7213209642b9b995c96c95a30381.r2.dev"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from .jobs import Job, json_or_none, poll
-from .media import PIL_FORMATS, inspect_image, size_rule
-from .run import Run
-from .spec import STATUS_PREFIX
+from seedream_contracts.jobs import Job, json_or_none, poll
+from seedream_contracts.media import PIL_FORMATS, inspect_image, size_rule
+from seedream_contracts.run import Run
+from seedream_contracts.spec import STATUS_PREFIX
 
 NOT_FOUND_SCHEMA = "#/components/responses/RequestNotFound/content/application~1json/schema"
 WEBHOOK_WAIT = 15.0  # only ever waited in full when no callback comes

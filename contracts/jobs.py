@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .run import Run
-from .spec import STATUS_PREFIX, WEBHOOK_HEADER, SubmitOperation
-from .timing import JobTiming, parse_timestamp
-from .verdicts import Verifier
+from seedream_contracts.run import Run
+from seedream_contracts.spec import STATUS_PREFIX, WEBHOOK_HEADER, SubmitOperation
+from seedream_contracts.timing import JobTiming, parse_timestamp
+from seedream_contracts.verdicts import Verifier
 
 RANK = {"QUEUED": 0, "PROCESSING": 1, "COMPLETED": 2, "FAILED": 2, "ERROR": 2}
 TERMINAL = frozenset({"COMPLETED", "FAILED", "ERROR"})

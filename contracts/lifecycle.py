@@ -14,12 +14,12 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, precondition, rule
 
-from .finish import check_isolation, check_media, check_polling_url
-from .jobs import Job, poll, submit, wait_all
-from .media import PRESET_RATIOS
-from .run import Run
-from .safety import TINY_PNG_DATA_URL
-from .spec import SubmitOperation, load_contract
+from seedream_contracts.finish import check_isolation, check_media, check_polling_url
+from seedream_contracts.jobs import Job, poll, submit, wait_all
+from seedream_contracts.media import PRESET_RATIOS
+from seedream_contracts.run import Run
+from seedream_contracts.safety import TINY_PNG_DATA_URL
+from seedream_contracts.spec import SubmitOperation, load_contract
 
 MAX_SUBMITS = 3
 PROMPTS = ("a red bicycle", "a lighthouse at dawn", "two cats playing chess", "a bowl of fruit")

@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from .spec import SubmitOperation
+from seedream_contracts.spec import SubmitOperation
 
 PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
 # Preset names say their aspect ratio (width / height); pixel sizes are the mock's choice

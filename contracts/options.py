@@ -1,4 +1,4 @@
-"""The suite's options, defined once for both front ends (``python -m contracts`` and
+"""The suite's options, defined once for both front ends (``python -m seedream_contracts`` and
 ``pytest contracts/``), each also readable from an environment variable."""
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from .guard import usd
-from .options import Options
+from seedream_contracts.guard import usd
+from seedream_contracts.options import Options
 
 # What a check can need from the target or the options.
 NEEDS = {
@@ -62,7 +62,7 @@ def needs(*what: str) -> pytest.MarkDecorator:
 
 
 def clauses(*ids: str) -> pytest.MarkDecorator:
-    from .clauses import CLAUSES
+    from seedream_contracts.clauses import CLAUSES
 
     unknown = [i for i in ids if i not in CLAUSES]
     if unknown:

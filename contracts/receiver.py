@@ -2,7 +2,7 @@
 
 It listens on 127.0.0.1 only, so a target can call back nobody but the machine running the
 suite (and only a target on the same machine can reach it). The server itself is the
-mock's test receiver (``mock_gateway.receiver``); the suite adds a random path prefix, so a
+mock's test receiver (``mock_gateway.testing.receiver``); the suite adds a random path prefix, so a
 stray request to the port is not mistaken for a callback, and lookups by request id.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import secrets
 
-from mock_gateway.receiver import Callback
-from mock_gateway.receiver import WebhookReceiver as LoopbackReceiver
+from mock_gateway.testing.receiver import Callback
+from mock_gateway.testing.receiver import WebhookReceiver as LoopbackReceiver
 
 
 def _names(callback: Callback, request_id: str) -> bool:

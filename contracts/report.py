@@ -2,7 +2,7 @@
 
 Every clause appears with its verdict (passed, failed or skipped, and why), evidence (a
 sanitized request and response: keys redacted), plus the spend, the timing figures and the
-behaviour profile that ``python -m contracts diff`` compares.
+behaviour profile that ``python -m seedream_contracts diff`` compares.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .clauses import CLAUSES
-from .guard import usd
-from .profile import build_profile
+from seedream_contracts.clauses import CLAUSES
+from seedream_contracts.guard import usd
+from seedream_contracts.profile import build_profile
 
 if TYPE_CHECKING:
-    from .plan import Plan
-    from .run import Run
+    from seedream_contracts.plan import Plan
+    from seedream_contracts.run import Run
 
 FORMAT = "seedream-contracts-report/1"
 

@@ -13,18 +13,18 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from .control import ControlApi
-from .guard import SpendGuard
-from .options import Options
-from .receiver import WebhookReceiver
-from .recording import Recorder
-from .redact import Redactor
-from .safety import UrlPolicy
-from .spec import KEY_HEADER, Contract, load_contract
-from .target import Target, open_target
-from .timing import Timings
-from .transport import Exchange, GuardedSession
-from .verdicts import ClauseBook
+from seedream_contracts.control import ControlApi
+from seedream_contracts.guard import SpendGuard
+from seedream_contracts.options import Options
+from seedream_contracts.receiver import WebhookReceiver
+from seedream_contracts.recording import Recorder
+from seedream_contracts.redact import Redactor
+from seedream_contracts.safety import UrlPolicy
+from seedream_contracts.spec import KEY_HEADER, Contract, load_contract
+from seedream_contracts.target import Target, open_target
+from seedream_contracts.timing import Timings
+from seedream_contracts.transport import Exchange, GuardedSession
+from seedream_contracts.verdicts import ClauseBook
 
 MOCK_KEYS = {"api_key": "test-key", "broke_key": "broke-key"}
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .spec import WEBHOOK_HEADER, load_contract
+from seedream_contracts.spec import WEBHOOK_HEADER, load_contract
 
 _URLISH = re.compile(r"(?i)(://|^\s*//|\\\\)")
 REMOVED = "url-removed-by-contract-suite"

@@ -20,12 +20,12 @@ from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
 from schemathesis import Case, GenerationMode
 
-from . import openapi_path
-from .clauses import SCHEMATHESIS_CHECKS
-from .run import Run
-from .safety import UrlPolicy, sanitize_body, sanitize_headers
-from .spec import KEY_HEADER, load_contract
-from .verdicts import Verifier
+from seedream_contracts import openapi_path
+from seedream_contracts.clauses import SCHEMATHESIS_CHECKS
+from seedream_contracts.run import Run
+from seedream_contracts.safety import UrlPolicy, sanitize_body, sanitize_headers
+from seedream_contracts.spec import KEY_HEADER, load_contract
+from seedream_contracts.verdicts import Verifier
 
 RESPONSE_CHECKS: list[Callable[..., Any]] = [
     getattr(st_checks, name) for name in SCHEMATHESIS_CHECKS

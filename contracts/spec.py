@@ -12,7 +12,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from .document import (
+from seedream_contracts.document import (
     KEY_HEADER,
     STATUS_PATH,
     STATUS_PREFIX,

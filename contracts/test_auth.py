@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from .jobs import json_or_none
-from .plan import clauses, needs
-from .run import Run
-from .spec import STATUS_PREFIX, load_contract
+from seedream_contracts.jobs import json_or_none
+from seedream_contracts.plan import clauses, needs
+from seedream_contracts.run import Run
+from seedream_contracts.spec import STATUS_PREFIX, load_contract
 
 APIM_SCHEMA = "#/components/schemas/ApimError"
 NOT_FOUND_SCHEMA = "#/components/responses/RequestNotFound/content/application~1json/schema"

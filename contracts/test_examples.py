@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import pytest
 
-from .finish import WEBHOOK_WAIT, check_isolation, check_media, check_polling_url, check_webhook
-from .jobs import submit, wait_all
-from .plan import clauses, cost, cost_parts, needs
-from .run import Run
-from .spec import load_contract
+from seedream_contracts.finish import (
+    WEBHOOK_WAIT,
+    check_isolation,
+    check_media,
+    check_polling_url,
+    check_webhook,
+)
+from seedream_contracts.jobs import submit, wait_all
+from seedream_contracts.plan import clauses, cost, cost_parts, needs
+from seedream_contracts.run import Run
+from seedream_contracts.spec import load_contract
 
 LIFECYCLE = (
     "SUBMIT-202",

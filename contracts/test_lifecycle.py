@@ -6,13 +6,13 @@ from typing import Any
 
 from hypothesis.stateful import run_state_machine_as_test
 
-from .jobs import Job
-from .lifecycle import MAX_SUBMITS, finish_all, machine_for, max_submit_cost
-from .options import Options
-from .plan import clauses, cost, needs
-from .run import Run
-from .schema_cases import hypothesis_settings
-from .test_examples import LIFECYCLE
+from seedream_contracts.jobs import Job
+from seedream_contracts.lifecycle import MAX_SUBMITS, finish_all, machine_for, max_submit_cost
+from seedream_contracts.options import Options
+from seedream_contracts.plan import clauses, cost, needs
+from seedream_contracts.run import Run
+from seedream_contracts.schema_cases import hypothesis_settings
+from seedream_contracts.test_examples import LIFECYCLE
 
 
 def _declared(options: Options) -> Any:

@@ -10,11 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from .control import ControlApi
-from .jobs import Job, json_or_none, submit, wait_all
-from .plan import clauses, cost, needs
-from .run import Run
-from .spec import load_contract
+from seedream_contracts.control import ControlApi
+from seedream_contracts.jobs import Job, json_or_none, submit, wait_all
+from seedream_contracts.plan import clauses, cost, needs
+from seedream_contracts.run import Run
+from seedream_contracts.spec import load_contract
 
 CONTRACT = load_contract()
 LITE = CONTRACT.submits["liteTextToImageSubmit"]

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from .control import ControlApi
-from .jobs import json_or_none, submit
-from .plan import clauses, cost, needs
-from .run import Run
-from .spec import load_contract
+from seedream_contracts.control import ControlApi
+from seedream_contracts.jobs import json_or_none, submit
+from seedream_contracts.plan import clauses, cost, needs
+from seedream_contracts.run import Run
+from seedream_contracts.spec import load_contract
 
 LITE = load_contract().submits["liteTextToImageSubmit"]
 START = Decimal("5")

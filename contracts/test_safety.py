@@ -16,12 +16,12 @@ from typing import Any
 from hypothesis import given
 from schemathesis import GenerationMode
 
-from .plan import clauses
-from .run import Run
-from .safety import sanitize_body, sanitize_headers, unsafe_urls
-from .schema_cases import hypothesis_settings, raw_cases
-from .spec import load_contract
-from .verdicts import Verifier
+from seedream_contracts.plan import clauses
+from seedream_contracts.run import Run
+from seedream_contracts.safety import sanitize_body, sanitize_headers, unsafe_urls
+from seedream_contracts.schema_cases import hypothesis_settings, raw_cases
+from seedream_contracts.spec import load_contract
+from seedream_contracts.verdicts import Verifier
 
 OPERATIONS = [*load_contract().submits, "getStatus"]
 

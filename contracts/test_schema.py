@@ -12,14 +12,14 @@ import pytest
 from hypothesis import given
 from schemathesis import GenerationMode
 
-from .boundary import BadRequest, bad_requests
-from .jobs import json_or_none, verify_accepted
-from .options import Options
-from .plan import clauses, cost, needs
-from .run import Run
-from .schema_cases import cases, conformance, hypothesis_settings, is_valid, send
-from .spec import KEY_HEADER, SubmitOperation, load_contract
-from .verdicts import ContractViolation, Verifier
+from seedream_contracts.boundary import BadRequest, bad_requests
+from seedream_contracts.jobs import json_or_none, verify_accepted
+from seedream_contracts.options import Options
+from seedream_contracts.plan import clauses, cost, needs
+from seedream_contracts.run import Run
+from seedream_contracts.schema_cases import cases, conformance, hypothesis_settings, is_valid, send
+from seedream_contracts.spec import KEY_HEADER, SubmitOperation, load_contract
+from seedream_contracts.verdicts import ContractViolation, Verifier
 
 SUBMITS = list(load_contract().submits.values())
 ERROR_SCHEMA = "#/components/schemas/GatewayError"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .plan import clauses, last
-from .report import timing_checked
-from .run import Run
+from seedream_contracts.plan import clauses, last
+from seedream_contracts.report import timing_checked
+from seedream_contracts.run import Run
 
 
 @last

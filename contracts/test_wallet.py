@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from .jobs import json_or_none
-from .plan import clauses, needs
-from .run import Run
-from .spec import load_contract
+from seedream_contracts.jobs import json_or_none
+from seedream_contracts.plan import clauses, needs
+from seedream_contracts.run import Run
+from seedream_contracts.spec import load_contract
 
 SCHEMA = "#/components/schemas/InsufficientBalanceError"
 _REQUIRED = re.compile(r"Required: \$(\S+)$")

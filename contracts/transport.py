@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .guard import Reservation, SpendGuard, charged_by
-from .safety import UrlPolicy, unsafe_urls
-from .spec import KEY_HEADER, load_contract
+from seedream_contracts.guard import Reservation, SpendGuard, charged_by
+from seedream_contracts.safety import UrlPolicy, unsafe_urls
+from seedream_contracts.spec import KEY_HEADER, load_contract
 
 
 class UnsafeRequest(RuntimeError):

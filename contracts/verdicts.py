@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .clauses import CLAUSES
+from seedream_contracts.clauses import CLAUSES
 
 MAX_EVIDENCE = 3
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from .config import ConfigError, Settings
+from mock_gateway.config.settings import ConfigError, Settings
 
 BANNER = """\
 Seedream gateway mock listening on {base}
@@ -140,8 +140,8 @@ def serve(settings: Settings, host: str, port: int, log_level: str) -> None:
 
     import uvicorn
 
-    from .app import create_app
-    from .server_thread import listening_socket
+    from mock_gateway.testing.server_thread import listening_socket
+    from mock_gateway.web.app import create_app
 
     try:
         app = create_app(settings)

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from gateway_helpers import T0
-from mock_gateway.app import create_app
-from mock_gateway.clock import VirtualClock
-from mock_gateway.config import Settings
+from mock_gateway.config.settings import Settings
+from mock_gateway.steering.clock import VirtualClock
+from mock_gateway.web.app import create_app
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 
 from gateway_helpers import T0
-from mock_gateway.app import create_app
-from mock_gateway.clock import VirtualClock
-from mock_gateway.config import Settings
-from mock_gateway.state import MockState
+from mock_gateway.config.settings import Settings
+from mock_gateway.steering.clock import VirtualClock
+from mock_gateway.web.app import create_app
+from mock_gateway.web.state import MockState
 
 
 @dataclass

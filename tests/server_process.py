@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from contracts.target import ServerProcess
+from seedream_contracts.target import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 

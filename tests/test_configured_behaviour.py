@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from gateway_helpers import BP_EDIT, BP_T2I, CAT, KEY, T0, T2I
-from mock_gateway.app import create_app
-from mock_gateway.clock import VirtualClock
-from mock_gateway.config import ConfigError, Settings
+from mock_gateway.config.settings import ConfigError, Settings
+from mock_gateway.steering.clock import VirtualClock
+from mock_gateway.web.app import create_app
 
 pytestmark = pytest.mark.anyio
 

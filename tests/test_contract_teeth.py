@@ -1,6 +1,6 @@
 """Proof that the contract suite has teeth.
 
-The suite (``python -m contracts``, in its own process, over real HTTP on 127.0.0.1) runs
+The suite (``python -m seedream_contracts``, in its own process, over real HTTP on 127.0.0.1) runs
 against the real mock served by ``mock-gateway serve`` and against deliberately wrong
 gateways (``contract_teeth/broken_gateway.py``: the real mock app with one documented
 behaviour broken). Against the real mock it passes; against each broken one it exits

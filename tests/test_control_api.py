@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway_helpers import KEY, T0, T2I
-from mock_gateway.app import create_app
-from mock_gateway.clock import VirtualClock
-from mock_gateway.config import Settings
-from mock_gateway.routes.control import OPENAPI_FILE
-from mock_gateway.server_thread import ServerThread
+from mock_gateway.config.settings import Settings
+from mock_gateway.steering.clock import VirtualClock
+from mock_gateway.testing.server_thread import ServerThread
+from mock_gateway.web.app import create_app
+from mock_gateway.web.routes.control import OPENAPI_FILE
 from mock_helpers import running
 
 pytestmark = pytest.mark.anyio

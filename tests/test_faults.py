@@ -9,11 +9,11 @@ import httpx
 import pytest
 
 from gateway_helpers import BP_T2I, KEY, T2I
-from mock_gateway.app import create_app
-from mock_gateway.config import Settings, fault_endpoints
+from mock_gateway.config.settings import Settings, fault_endpoints
 from mock_gateway.core import JobStatus
-from mock_gateway.faults import Call, FaultBook, FaultError, parse_rule
-from mock_gateway.server_thread import ServerThread
+from mock_gateway.steering.faults import Call, FaultBook, FaultError, parse_rule
+from mock_gateway.testing.server_thread import ServerThread
+from mock_gateway.web.app import create_app
 from mock_helpers import running
 
 pytestmark = pytest.mark.anyio

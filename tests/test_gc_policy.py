@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from mock_gateway.core import AuthFailure, CoreSettings, GatewayCore, JobSpec, KeySettings
-from mock_gateway.gc_policy import GcPolicy
+from mock_gateway.web.gc_policy import GcPolicy
 
 
 @pytest.fixture(autouse=True)

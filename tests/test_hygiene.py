@@ -60,7 +60,7 @@ async def test_polling_after_a_terminal_status_is_flagged() -> None:
 async def test_an_identical_submit_resent_within_seconds_is_flagged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="mock_gateway.hygiene")
+    caplog.set_level(logging.WARNING, logger="mock_gateway.steering.hygiene")
     async with running() as mock:
         body = {"prompt": "a lion", "seed": 1}
         await mock.http.post(T2I, json=body, headers=KEY)

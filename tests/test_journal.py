@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from gateway_helpers import BP_EDIT, KEY, T2I
-from mock_gateway.config import Settings
-from mock_gateway.journal import Journal, JournalFilter, redact_key
+from mock_gateway.config.settings import Settings
+from mock_gateway.steering.journal import Journal, JournalFilter, redact_key
 from mock_helpers import Running, running
 
 pytestmark = pytest.mark.anyio

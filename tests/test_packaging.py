@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_gateway import paths
+from mock_gateway.config import paths
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
@@ -20,7 +20,7 @@ SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setup
 def test_every_code_package_is_listed() -> None:
     found = {
         ".".join(init.parent.relative_to(ROOT).parts)
-        for top in ("mock_gateway", "client", "contracts")
+        for top in ("mock_gateway", "seedream_client", "seedream_contracts")
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert found <= set(SETUPTOOLS["packages"]), sorted(found - set(SETUPTOOLS["packages"]))

@@ -133,8 +133,8 @@ def test_parallel_workers_are_isolated(tmp_path: Path) -> None:
 
 def test_importing_the_plugin_imports_nothing_heavy() -> None:
     probe = (
-        "import sys, mock_gateway.pytest_plugin as p; "
-        "heavy = {'uvicorn', 'httpx', 'starlette', 'mock_gateway.app', 'jsonschema', 'PIL'}; "
+        "import sys, mock_gateway.testing.pytest_plugin as p; "
+        "heavy = {'uvicorn', 'httpx', 'starlette', 'mock_gateway.web.app', 'jsonschema', 'PIL'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )
     result = subprocess.run(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gateway_helpers import KEY, T2I
-from mock_gateway.config import Settings
+from mock_gateway.config.settings import Settings
 from mock_helpers import running
 
 pytestmark = pytest.mark.anyio

@@ -10,8 +10,8 @@ import pytest
 
 from gateway_helpers import KEY, T2I
 from mock_gateway.cli import build_parser, settings_from_args
-from mock_gateway.config import ConfigError, Settings
-from mock_gateway.scenarios import available, scenario_path
+from mock_gateway.config.scenarios import available, scenario_path
+from mock_gateway.config.settings import ConfigError, Settings
 from mock_helpers import running
 
 REQUIRED = {"default", "realistic", "flaky", "busy", "rate-limited", "broke"}

@@ -90,7 +90,8 @@ def test_banner_lists_the_keys() -> None:
             sys.executable,
             "-c",
             "from mock_gateway.cli import describe_keys;"
-            "from mock_gateway.config import Settings; print(describe_keys(Settings.load()))",
+            "from mock_gateway.config.settings import Settings;"
+            "print(describe_keys(Settings.load()))",
         ],
         capture_output=True,
         text=True,

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from gateway_helpers import KEY, T2I
-from mock_gateway.config import Settings
-from mock_gateway.webhook_policy import HostPolicy
+from mock_gateway.config.settings import Settings
+from mock_gateway.steering.webhook_policy import HostPolicy
 from mock_helpers import running
 
 LOOPBACK = [
@@ -72,7 +72,7 @@ async def test_a_callback_to_another_host_opens_no_socket_and_looks_up_no_name(
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     monkeypatch.setattr(socket, "gethostbyname", refuse)
-    caplog.set_level(logging.WARNING, logger="mock_gateway.webhooks")
+    caplog.set_level(logging.WARNING, logger="mock_gateway.steering.webhooks")
     async with running() as mock:
         for url in [*ELSEWHERE, "http://example.com/again"]:
             headers = {**KEY, "X-Webhook-URL": url}

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from client import webhooks as client_webhooks
-from client._exceptions import WebhookVerificationError
 from gateway_helpers import KEY, T2I
-from mock_gateway.config import Settings
-from mock_gateway.receiver import WebhookReceiver
+from mock_gateway.config.settings import Settings
+from mock_gateway.testing.receiver import WebhookReceiver
 from mock_helpers import Running, running
+from seedream_client import webhooks as client_webhooks
+from seedream_client._exceptions import WebhookVerificationError
 
 pytestmark = pytest.mark.anyio
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -144,7 +144,7 @@ async def test_signed_callbacks_verify_with_standard_webhooks() -> None:
 
 
 def test_secret_must_be_whsec_base64() -> None:
-    from mock_gateway.config import ConfigError
+    from mock_gateway.config.settings import ConfigError
 
     for bad in ("whsec_***", "whsec_"):
         with pytest.raises(ConfigError, match="signing_secret"):

@@ -7,9 +7,15 @@ keeps it that way. The HTTP layer authenticates, validates, calls the core and r
 
 from __future__ import annotations
 
-from .gateway import AuthFailure, GatewayCore, InsufficientBalance, RateLimited, SubmitResult
-from .jobs import Job, JobSpec, JobStatus, format_timestamp
-from .settings import CoreSettings, KeySettings, RateLimit, TimingProfile
+from mock_gateway.core.gateway import (
+    AuthFailure,
+    GatewayCore,
+    InsufficientBalance,
+    RateLimited,
+    SubmitResult,
+)
+from mock_gateway.core.jobs import Job, JobSpec, JobStatus, format_timestamp
+from mock_gateway.core.settings import CoreSettings, KeySettings, RateLimit, TimingProfile
 
 __all__ = [
     "AuthFailure",

@@ -11,13 +11,13 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .ids import new_request_id
-from .jobs import Job, JobSpec, JobStatus
-from .queue import JobQueue
-from .ratelimit import RateLimiter
-from .safety import SafetyChecker
-from .settings import CoreSettings, KeySettings, RateLimit
-from .wallet import Wallet, usd_to_micros
+from mock_gateway.core.ids import new_request_id
+from mock_gateway.core.jobs import Job, JobSpec, JobStatus
+from mock_gateway.core.queue import JobQueue
+from mock_gateway.core.ratelimit import RateLimiter
+from mock_gateway.core.safety import SafetyChecker
+from mock_gateway.core.settings import CoreSettings, KeySettings, RateLimit
+from mock_gateway.core.wallet import Wallet, usd_to_micros
 
 
 class AuthFailure(enum.Enum):

@@ -12,7 +12,7 @@ import math
 from collections import deque
 from collections.abc import Iterator
 
-from .jobs import Job, JobStatus
+from mock_gateway.core.jobs import Job, JobStatus
 
 
 class JobQueue:

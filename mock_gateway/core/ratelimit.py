@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .settings import RateLimit
+from mock_gateway.core.settings import RateLimit
 
 
 @dataclass(slots=True)

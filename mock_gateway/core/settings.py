@@ -1,4 +1,4 @@
-"""Plain-data settings of the core (parsed from TOML by ``mock_gateway.config``)."""
+"""Plain-data settings of the core (parsed from TOML by ``mock_gateway.config.settings``)."""
 
 from __future__ import annotations
 

@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
-from .cache import ImageCache
-from .probe import ImageInfo, InvalidImage, probe_image
-from .render import RenderRequest, render
-from .samples import SampleImages
+from mock_gateway.imaging.cache import ImageCache
+from mock_gateway.imaging.probe import ImageInfo, InvalidImage, probe_image
+from mock_gateway.imaging.render import RenderRequest, render
+from mock_gateway.imaging.samples import SampleImages
 
 __all__ = [
     "ImageCache",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import anyio
 import anyio.to_thread
 
-from .render import RenderRequest, render
+from mock_gateway.imaging.render import RenderRequest, render
 
 Renderer = Callable[[RenderRequest], bytes]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageOps
 
-from .overlay import Caption, decorate
-from .scene import edit_base, fit_within, generated_background, make_palette
+from mock_gateway.imaging.overlay import Caption, decorate
+from mock_gateway.imaging.scene import edit_base, fit_within, generated_background, make_palette
 
 MAX_SIDE = 4096
 MAX_SEED = 2**31 - 1

@@ -17,7 +17,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..paths import fixtures_dir
+from mock_gateway.config.paths import fixtures_dir
 
 MAPPING_FILE = "samples.toml"
 

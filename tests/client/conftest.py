@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from seedream_testing import TINY_POLL, InProcess, mock_app
 
-from client import Gateway
-from mock_gateway.server_thread import ServerThread
+from mock_gateway.testing.server_thread import ServerThread
+from seedream_client import Gateway
 
 
 @pytest.fixture(scope="session")

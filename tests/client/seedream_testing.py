@@ -21,10 +21,10 @@ if str(ROOT) not in sys.path:  # the project may not be pip-installed in this ve
 
 from PIL import Image  # noqa: E402
 
-from client import AsyncGateway, PollPolicy  # noqa: E402
+from seedream_client import AsyncGateway, PollPolicy  # noqa: E402
 
 if TYPE_CHECKING:
-    from mock_gateway.config import Settings
+    from mock_gateway.config.settings import Settings
 
 SAMPLE_URL = (
     "https://pub-582b7213209642b9b995c96c95a30381.r2.dev/byteplus/1757499948018-hntkjsg9kj.jpg"
@@ -48,7 +48,7 @@ def mock_settings(*, queue_seconds: float = 0.02, **overrides: Any) -> Settings:
 
     The mock is imported here, not at module level, so the client's unit tests still run
     while the mock is being changed."""
-    from mock_gateway.config import Settings
+    from mock_gateway.config.settings import Settings
     from mock_gateway.core.settings import Durations, TimingProfile
 
     settings = Settings.load(keys=_keys(), **overrides)
@@ -60,7 +60,7 @@ def mock_settings(*, queue_seconds: float = 0.02, **overrides: Any) -> Settings:
 
 def mock_app(**overrides: Any) -> Any:
     """A fresh mock gateway ASGI app with ``mock_settings(**overrides)``."""
-    from mock_gateway.app import create_app
+    from mock_gateway.web.app import create_app
 
     return create_app(mock_settings(**overrides))
 

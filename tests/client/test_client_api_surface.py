@@ -9,26 +9,28 @@ from pathlib import Path
 import httpx
 import pytest
 
-import client
-from client import AsyncGateway, AsyncJob, Gateway, Job
+import seedream_client
+from seedream_client import AsyncGateway, AsyncJob, Gateway, Job
 
-PACKAGE = Path(client.__file__).parent
+PACKAGE = Path(seedream_client.__file__).parent
 ASYNC_NAMES = {"__aenter__": "__enter__", "__aexit__": "__exit__"}
 
 
 def test_all_is_honest() -> None:
-    assert sorted(client.__all__) == sorted(set(client.__all__)), "duplicates in __all__"
-    for name in client.__all__:
-        assert hasattr(client, name), f"__all__ names missing {name}"
+    assert sorted(seedream_client.__all__) == sorted(set(seedream_client.__all__)), (
+        "duplicates in __all__"
+    )
+    for name in seedream_client.__all__:
+        assert hasattr(seedream_client, name), f"__all__ names missing {name}"
     public = {
         name
-        for name, value in vars(client).items()
+        for name, value in vars(seedream_client).items()
         if not name.startswith("_") and not inspect.ismodule(value) and name != "annotations"
     }
-    assert public <= set(client.__all__), (
-        f"exported but not in __all__: {public - set(client.__all__)}"
+    assert public <= set(seedream_client.__all__), (
+        f"exported but not in __all__: {public - set(seedream_client.__all__)}"
     )
-    assert client.webhooks.__all__  # the public submodule names its API too
+    assert seedream_client.webhooks.__all__  # the public submodule names its API too
 
 
 def test_private_modules_and_sizes() -> None:
@@ -89,7 +91,7 @@ def test_key_never_in_repr_errors_or_logs(caplog: pytest.LogCaptureFixture) -> N
     http = httpx.Client(transport=httpx.MockTransport(handler))
     gw = Gateway(secret, "http://gw.test", http_client=http, sleep=lambda s: None)
     caplog.set_level(logging.DEBUG)
-    with pytest.raises(client.InternalServerError) as info:
+    with pytest.raises(seedream_client.InternalServerError) as info:
         gw.status("byteplus_x")
     assert seen[0].headers["Ocp-Apim-Subscription-Key"] == secret
     texts = [repr(gw), str(info.value), repr(info.value), caplog.text, repr(vars(gw))]
@@ -107,14 +109,14 @@ def test_api_key_and_base_url_from_environment(monkeypatch: pytest.MonkeyPatch) 
         return httpx.Response(404, json={"error": "Request not found", "message": "no"})
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
-    with Gateway(http_client=http) as gw, pytest.raises(client.NotFoundError):
+    with Gateway(http_client=http) as gw, pytest.raises(seedream_client.NotFoundError):
         gw.status("abc")
     assert seen[0].headers["Ocp-Apim-Subscription-Key"] == "env-key"
     assert str(seen[0].url) == "http://env.test/v2/requests/status/abc"
     monkeypatch.delenv("PIXAZO_BASE_URL")
-    assert Gateway().base_url == client.DEFAULT_BASE_URL
+    assert Gateway().base_url == seedream_client.DEFAULT_BASE_URL
     monkeypatch.delenv("PIXAZO_API_KEY")
-    with pytest.raises(client.GatewayError, match="PIXAZO_API_KEY"):
+    with pytest.raises(seedream_client.GatewayError, match="PIXAZO_API_KEY"):
         Gateway()
 
 
@@ -129,7 +131,7 @@ def test_key_not_sent_to_media_hosts(tmp_path: Path) -> None:
             200, content=b"\x89PNG\r\n\x1a\nxx", headers={"content-type": "image/png"}
         )
 
-    status = client.JobStatus.from_body(
+    status = seedream_client.JobStatus.from_body(
         {"request_id": "r_1", "status": "COMPLETED", "model_id": "m", "error": None,
          "output": {"media_url": ["https://cdn.test/a.png"], "media_type": "image/png"}}
     )  # fmt: skip
@@ -146,7 +148,7 @@ def test_timeouts_and_retries_configuration() -> None:
     assert Gateway("k", http_client=mine).timeout == httpx.Timeout(3.0)
     assert Gateway("k", http_client=mine, timeout=7).timeout == httpx.Timeout(7)
     assert Gateway("k").timeout.connect == 10.0
-    policy = client.RetryPolicy(max_delay=1.0)
+    policy = seedream_client.RetryPolicy(max_delay=1.0)
     gw = Gateway("k", retry=policy, max_retries=5)
     assert (gw.retry.max_retries, gw.retry.max_delay) == (5, 1.0)
     mine.close()

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from seedream_testing import SAMPLE_URL, SAMPLE_URL_2, png_bytes
 
-from client import CostLimitError, InvalidRequestError, PriceTable
-from client._build import Kind, cost_of_status, kind_for, prepare_submit
-from client._contract import DOCUMENT, OPERATIONS
-from client._models import JobStatus
+from seedream_client import CostLimitError, InvalidRequestError, PriceTable
+from seedream_client._build import Kind, cost_of_status, kind_for, prepare_submit
+from seedream_client._contract import DOCUMENT, OPERATIONS
+from seedream_client._models import JobStatus
 
 
 def prep(kind: Kind, images: Any = None, model: str | None = None, **options: Any) -> Any:

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 from seedream_testing import ROOT, SAMPLE_URL, SAMPLE_URL_2, mock_app, png_bytes
 
-from client.cli import build_parser, main
-from mock_gateway.server_thread import ServerThread
+from mock_gateway.testing.server_thread import ServerThread
+from seedream_client.cli import build_parser, main
 
 
 def command() -> list[str]:

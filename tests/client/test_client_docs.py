@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from seedream_testing import ROOT, TINY_POLL
 
-import client._base
-from mock_gateway.server_thread import ServerThread
+import seedream_client._base
+from mock_gateway.testing.server_thread import ServerThread
 
 README = ROOT / "README.md"
 SECTION = "## The Python client"
@@ -39,7 +39,9 @@ def test_example_runs(
     script = tmp_path / "example.py"
     script.write_text(code.replace(MAKE_SERVE_URL, live_mock.base_url))
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(client._base, "PollPolicy", lambda: TINY_POLL)  # keep the suite quick
+    monkeypatch.setattr(
+        seedream_client._base, "PollPolicy", lambda: TINY_POLL
+    )  # keep the suite quick
     runpy.run_path(str(script), run_name="__main__")
     out = capsys.readouterr().out
     assert "COMPLETED" in out and (tmp_path / "out").is_dir()

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from client import (
+from seedream_client import (
     APIResponseValidationError,
     Gateway,
     JobErrorError,
@@ -19,7 +19,7 @@ from client import (
     Status,
     WaitTimeoutError,
 )
-from client._jobs import Waiter, download_path
+from seedream_client._jobs import Waiter, download_path
 
 RID = "byteplus_019d0000-0000-7000-8000-000000000000"
 

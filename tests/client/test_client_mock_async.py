@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from seedream_testing import SAMPLE_URL, SAMPLE_URL_2, InProcess, png_bytes
 
-from client import (
+from seedream_client import (
     AuthenticationError,
     BadRequestError,
     CostLimitError,

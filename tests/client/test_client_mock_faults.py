@@ -11,7 +11,7 @@ import httpx
 import pytest
 from seedream_testing import InProcess, mock_app
 
-from client import (
+from seedream_client import (
     APIConnectionError,
     Gateway,
     InternalServerError,

@@ -15,7 +15,8 @@ import pytest
 from PIL import Image
 from seedream_testing import TINY_POLL, mock_app
 
-from client import (
+from mock_gateway.testing.server_thread import ServerThread
+from seedream_client import (
     APIConnectionError,
     APITimeoutError,
     AsyncGateway,
@@ -30,7 +31,6 @@ from client import (
     Status,
     WaitTimeoutError,
 )
-from mock_gateway.server_thread import ServerThread
 
 Serve = Callable[[Any], ServerThread]
 ASGIApp = Callable[..., Any]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from client import (
+from seedream_client import (
     APIConnectionError,
     APITimeoutError,
     AsyncGateway,
@@ -17,7 +17,7 @@ from client import (
     RateLimitError,
     RetryPolicy,
 )
-from client._retry import CallKind, parse_retry_after
+from seedream_client._retry import CallKind, parse_retry_after
 
 ACCEPTED = {"request_id": "byteplus_1", "status": "QUEUED", "polling_url": "http://gw.test/x"}
 STATUS = {"request_id": "byteplus_1", "status": "QUEUED", "model_id": "byteplus", "error": None,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from seedream_testing import WEBHOOK_SECRET, InProcess
 
-from client import (
+from seedream_client import (
     APIResponseValidationError,
     Gateway,
     Status,

@@ -175,9 +175,9 @@ def breaking(app: App, rewrite: Rewrite) -> App:
 def main(argv: list[str]) -> int:
     import uvicorn
 
-    from mock_gateway.app import create_app
-    from mock_gateway.config import Settings
-    from mock_gateway.server_thread import listening_socket
+    from mock_gateway.config.settings import Settings
+    from mock_gateway.testing.server_thread import listening_socket
+    from mock_gateway.web.app import create_app
 
     name = argv[0] if argv else "none"
     rewrite = BREAKAGES[name]()

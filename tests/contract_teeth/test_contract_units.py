@@ -14,13 +14,19 @@ from typing import Any
 import pytest
 import requests
 
-from contracts.diff import compare, load_profile
-from contracts.documented import DEFAULT_DIR, build
-from contracts.guard import BudgetExceeded, SpendGuard
-from contracts.redact import Redactor
-from contracts.safety import REMOVED, UrlPolicy, sanitize_body, sanitize_headers, unsafe_urls
-from contracts.spec import clamp_images, load_contract
-from contracts.transport import Exchange, GuardedSession, UnsafeRequest
+from seedream_contracts.diff import compare, load_profile
+from seedream_contracts.documented import DEFAULT_DIR, build
+from seedream_contracts.guard import BudgetExceeded, SpendGuard
+from seedream_contracts.redact import Redactor
+from seedream_contracts.safety import (
+    REMOVED,
+    UrlPolicy,
+    sanitize_body,
+    sanitize_headers,
+    unsafe_urls,
+)
+from seedream_contracts.spec import clamp_images, load_contract
+from seedream_contracts.transport import Exchange, GuardedSession, UnsafeRequest
 
 SAMPLE = load_contract().sample_urls[0]
 RECEIVER = "http://127.0.0.1:9/hook/abc/"

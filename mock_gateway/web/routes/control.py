@@ -15,14 +15,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..core import KeySettings, RateLimit, format_timestamp
-from ..core.gateway import Account
-from ..core.wallet import micros_to_usd
-from ..responses import JSONBody
-from ..state import MockState
-from .common import mock_state
-from .control_input import BadInput, guarded, json_body, number, only, problem
-from .control_logs import log_routes
+from mock_gateway.core import KeySettings, RateLimit, format_timestamp
+from mock_gateway.core.gateway import Account
+from mock_gateway.core.wallet import micros_to_usd
+from mock_gateway.web.responses import JSONBody
+from mock_gateway.web.routes.common import mock_state
+from mock_gateway.web.routes.control_input import (
+    BadInput,
+    guarded,
+    json_body,
+    number,
+    only,
+    problem,
+)
+from mock_gateway.web.routes.control_logs import log_routes
+from mock_gateway.web.state import MockState
 
 OPENAPI_FILE = Path(__file__).resolve().parent.parent / "control-openapi.yaml"
 KEY_FIELDS = ("balance_usd", "forbidden", "rate_limits", "note")

@@ -8,11 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..faults import FaultError, FaultSpec, describe, parse_rule
-from ..journal import JournalFilter
-from ..responses import JSONBody
-from .common import mock_state
-from .control_input import (
+from mock_gateway.steering.faults import FaultError, FaultSpec, describe, parse_rule
+from mock_gateway.steering.journal import JournalFilter
+from mock_gateway.web.responses import JSONBody
+from mock_gateway.web.routes.common import mock_state
+from mock_gateway.web.routes.control_input import (
     BadInput,
     guarded,
     json_body,

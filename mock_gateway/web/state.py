@@ -9,16 +9,16 @@ import anyio
 import httpx
 from anyio.abc import TaskGroup
 
-from .clock import VirtualClock
-from .config import Settings
-from .contract import Contract
-from .core import GatewayCore, Job
-from .faults import FaultBook
-from .hygiene import Hygiene
-from .imaging import ImageCache, SampleImages
-from .inputs import InputResolver
-from .journal import Journal
-from .webhooks import WebhookDispatcher
+from mock_gateway.config.settings import Settings
+from mock_gateway.core import GatewayCore, Job
+from mock_gateway.imaging import ImageCache, SampleImages
+from mock_gateway.steering.clock import VirtualClock
+from mock_gateway.steering.faults import FaultBook
+from mock_gateway.steering.hygiene import Hygiene
+from mock_gateway.steering.journal import Journal
+from mock_gateway.steering.webhooks import WebhookDispatcher
+from mock_gateway.validation.contract import Contract
+from mock_gateway.web.inputs import InputResolver
 
 FinishedListener = Callable[[Job, float], None]
 

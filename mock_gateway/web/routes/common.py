@@ -5,12 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..asgi import key_of
-from ..core.gateway import Account, AuthFailure
-from ..responses import auth_failure, gateway_error, rate_limited
-from ..state import MockState
-from ..streams import read_limited
-from ..validation import Rejection, bad_request
+from mock_gateway.core.gateway import Account, AuthFailure
+from mock_gateway.validation.request import Rejection, bad_request
+from mock_gateway.web.asgi import key_of
+from mock_gateway.web.responses import auth_failure, gateway_error, rate_limited
+from mock_gateway.web.state import MockState
+from mock_gateway.web.streams import read_limited
 
 
 def mock_state(request: Request) -> MockState:

@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 
-from .clock import Clock
-from .core import Job, format_timestamp
-from .hygiene import Bounded
-from .journal import redact_key
-from .webhook_policy import (
+from mock_gateway.core import Job, format_timestamp
+from mock_gateway.steering.clock import Clock
+from mock_gateway.steering.hygiene import Bounded
+from mock_gateway.steering.journal import redact_key
+from mock_gateway.steering.webhook_policy import (
     HostPolicy,
     WebhookSettings,
     backoff_seconds,
@@ -31,7 +31,7 @@ from .webhook_policy import (
     signature_headers,
 )
 
-log = logging.getLogger("mock_gateway.webhooks")
+log = logging.getLogger("mock_gateway.steering.webhooks")
 
 USER_AGENT = "seedream-gateway-mock (webhook)"
 

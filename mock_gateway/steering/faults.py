@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import JobStatus
+from mock_gateway.core import JobStatus
 
 MAX_RULES = 1000  # a runaway test loop must not grow the mock's memory without end
 OUTCOMES = {"FAILED": JobStatus.FAILED, "ERROR": JobStatus.ERROR}

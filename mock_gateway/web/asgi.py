@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from .state import MockState
+    from mock_gateway.web.state import MockState
 
 UNJOURNALED = ("/_mock", "/_health")
 KEY_HEADER = b"ocp-apim-subscription-key"

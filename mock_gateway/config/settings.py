@@ -13,13 +13,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from contracts.document import load_document, submit_operations
-
-from .config_schema import check_config, locate
-from .core.settings import TIMING_PROFILES, CoreSettings, KeySettings, RateLimit
-from .faults import FaultError, FaultSpec, parse_rule
-from .paths import fixtures_dir
-from .webhook_policy import WebhookSettings, secret_bytes
+from mock_gateway.config.paths import fixtures_dir
+from mock_gateway.config.schema import check_config, locate
+from mock_gateway.core.settings import TIMING_PROFILES, CoreSettings, KeySettings, RateLimit
+from mock_gateway.steering.faults import FaultError, FaultSpec, parse_rule
+from mock_gateway.steering.webhook_policy import WebhookSettings, secret_bytes
+from seedream_contracts.document import load_document, submit_operations
 
 DEFAULT_BLOCKLIST = ("nsfw", "nude", "naked", "gore", "blood", "violence", "weapon", "unsafe")
 
@@ -67,7 +66,9 @@ class Settings:
             merge(data, read_toml(keys_file))
         sources = []
         if scenario is not None:
-            from .scenarios import scenario_path  # late: scenarios imports this module
+            from mock_gateway.config.scenarios import (
+                scenario_path,  # late: scenarios imports this module
+            )
 
             path = scenario_path(scenario)
             merge(data, read_toml(path))

@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 from typing import Any, Generic, TypeVar
 
-from .core.jobs import TERMINAL_STATUSES
-from .journal import Flag, flag_json, redact_key
+from mock_gateway.core.jobs import TERMINAL_STATUSES
+from mock_gateway.steering.journal import Flag, flag_json, redact_key
 
-log = logging.getLogger("mock_gateway.hygiene")
+log = logging.getLogger("mock_gateway.steering.hygiene")
 
 K = TypeVar("K")
 V = TypeVar("V")

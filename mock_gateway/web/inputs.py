@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import httpx
 
-from .imaging import InvalidImage, SampleImages, probe_image
-from .streams import read_limited
-from .validation import ParsedSubmit
+from mock_gateway.imaging import InvalidImage, SampleImages, probe_image
+from mock_gateway.validation.request import ParsedSubmit
+from mock_gateway.web.streams import read_limited
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 

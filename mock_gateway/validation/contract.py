@@ -15,7 +15,12 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from contracts.document import SubmitOperation, inline_refs, load_document, submit_operations
+from seedream_contracts.document import (
+    SubmitOperation,
+    inline_refs,
+    load_document,
+    submit_operations,
+)
 
 Operation = SubmitOperation  # the mock's name for a submit endpoint
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .contract import Contract, Operation
-from .core import JobSpec
-from .imaging import ImageInfo, InvalidImage, probe_image
-from .messages import describe, field_name
-from .sizing import output_size
+from mock_gateway.core import JobSpec
+from mock_gateway.imaging import ImageInfo, InvalidImage, probe_image
+from mock_gateway.validation.contract import Contract, Operation
+from mock_gateway.validation.messages import describe, field_name
+from mock_gateway.validation.sizing import output_size
 
 LITE_FORMATS = ("jpg", "jpeg", "png", "webp")  # documented for 5.0 Lite edit
 BYTEPLUS_FORMATS = ("jpg", "jpeg", "png", "webp", "bmp", "tiff", "tif", "gif")  # upstream docs

@@ -14,23 +14,23 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .asgi import MockApp
-from .clock import VirtualClock
-from .config import Settings, fault_endpoints
-from .contract import load_contract
-from .core import GatewayCore
-from .faults import FaultBook
-from .gc_policy import GcPolicy
-from .hygiene import Hygiene
-from .imaging import ImageCache, SampleImages
-from .inputs import InputResolver
-from .journal import Journal
-from .responses import gateway_error, not_found_route
-from .routes.control import control_routes
-from .routes.gateway import gateway_routes
-from .routes.media import media_routes
-from .state import MockState
-from .webhooks import Delivery, WebhookDispatcher
+from mock_gateway.config.settings import Settings, fault_endpoints
+from mock_gateway.core import GatewayCore
+from mock_gateway.imaging import ImageCache, SampleImages
+from mock_gateway.steering.clock import VirtualClock
+from mock_gateway.steering.faults import FaultBook
+from mock_gateway.steering.hygiene import Hygiene
+from mock_gateway.steering.journal import Journal
+from mock_gateway.steering.webhooks import Delivery, WebhookDispatcher
+from mock_gateway.validation.contract import load_contract
+from mock_gateway.web.asgi import MockApp
+from mock_gateway.web.gc_policy import GcPolicy
+from mock_gateway.web.inputs import InputResolver
+from mock_gateway.web.responses import gateway_error, not_found_route
+from mock_gateway.web.routes.control import control_routes
+from mock_gateway.web.routes.gateway import gateway_routes
+from mock_gateway.web.routes.media import media_routes
+from mock_gateway.web.state import MockState
 
 log = logging.getLogger("mock_gateway")
 

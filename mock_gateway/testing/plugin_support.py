@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
-from .app import create_app
-from .config import Settings
-from .controller import MockController
-from .server_thread import ServerThread
+from mock_gateway.config.settings import Settings
+from mock_gateway.testing.controller import MockController
+from mock_gateway.testing.server_thread import ServerThread
+from mock_gateway.web.app import create_app
 
 
 @contextlib.contextmanager

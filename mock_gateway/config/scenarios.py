@@ -12,8 +12,8 @@ import re
 import tomllib
 from pathlib import Path
 
-from .config import ConfigError
-from .paths import fixtures_dir
+from mock_gateway.config.paths import fixtures_dir
+from mock_gateway.config.settings import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 

@@ -15,9 +15,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..responses import JSONBody
-from ..streams import read_limited
-from .common import mock_state
+from mock_gateway.web.responses import JSONBody
+from mock_gateway.web.routes.common import mock_state
+from mock_gateway.web.streams import read_limited
 
 Handler = Callable[[Request], Awaitable[Response]]
 MAX_CONTROL_BODY = 1024 * 1024

@@ -13,7 +13,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from .core import format_timestamp
+from mock_gateway.core import format_timestamp
 
 BODY_CAP = 8192  # bytes kept verbatim; larger bodies (data URLs) are abbreviated
 LONG_STRING = 256  # in an abbreviated body, strings longer than this are shortened

@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..core import JobStatus
-from ..imaging import RenderRequest
-from ..responses import JSONBody, not_found_route
-from .common import mock_state
-from .gateway import base_url
+from mock_gateway.core import JobStatus
+from mock_gateway.imaging import RenderRequest
+from mock_gateway.web.responses import JSONBody, not_found_route
+from mock_gateway.web.routes.common import mock_state
+from mock_gateway.web.routes.gateway import base_url
 
 _IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 

@@ -8,16 +8,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..contract import Operation
-from ..core import InsufficientBalance
-from ..core.gateway import ModelDisabled
-from ..core.wallet import format_usd, usd_to_micros
-from ..faults import Call
-from ..responses import JSONBody, gateway_error
-from ..state import MockState
-from ..validation import Rejection, check_webhook_url, parse_json, parse_submit
-from .common import apim_gate, mock_state, read_json_body, rejection_response
-from .injected import apply_faults, note_warning
+from mock_gateway.core import InsufficientBalance
+from mock_gateway.core.gateway import ModelDisabled
+from mock_gateway.core.wallet import format_usd, usd_to_micros
+from mock_gateway.steering.faults import Call
+from mock_gateway.validation.contract import Operation
+from mock_gateway.validation.request import Rejection, check_webhook_url, parse_json, parse_submit
+from mock_gateway.web.responses import JSONBody, gateway_error
+from mock_gateway.web.routes.common import apim_gate, mock_state, read_json_body, rejection_response
+from mock_gateway.web.routes.injected import apply_faults, note_warning
+from mock_gateway.web.state import MockState
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

@@ -14,12 +14,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from ..core import AuthFailure
-from ..core.wallet import format_usd
-from ..faults import Call, Decision, FaultSpec
-from ..journal import Flag
-from ..responses import JSONBody, apim_error, auth_failure, gateway_error, rate_limited
-from ..state import MockState
+from mock_gateway.core import AuthFailure
+from mock_gateway.core.wallet import format_usd
+from mock_gateway.steering.faults import Call, Decision, FaultSpec
+from mock_gateway.steering.journal import Flag
+from mock_gateway.web.responses import (
+    JSONBody,
+    apim_error,
+    auth_failure,
+    gateway_error,
+    rate_limited,
+)
+from mock_gateway.web.state import MockState
 
 DEFAULT_PRICE_MICROS = 35_000  # a 402 on a status call names the cheapest documented price
 

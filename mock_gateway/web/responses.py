@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .core import AuthFailure
+from mock_gateway.core import AuthFailure
 
 APIM_MISSING_KEY = (
     "Access denied due to missing subscription key. "

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .plugin_support import MockGateway
-    from .receiver import WebhookReceiver
-    from .server_thread import ServerThread
+    from mock_gateway.testing.plugin_support import MockGateway
+    from mock_gateway.testing.receiver import WebhookReceiver
+    from mock_gateway.testing.server_thread import ServerThread
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def mock_gateway_server(pytestconfig: pytest.Config) -> Iterator[ServerThread]:
     """The shared server (one per session, so one per pytest-xdist worker)."""
-    from .plugin_support import start_server
+    from mock_gateway.testing.plugin_support import start_server
 
     scenario = pytestconfig.getoption("--mock-gateway-scenario", None)
     seed = pytestconfig.getoption("--mock-gateway-seed", None)
@@ -72,7 +72,7 @@ def _test_key(nodeid: str) -> str:
 @pytest.fixture
 def mock_gateway(request: pytest.FixtureRequest) -> Iterator[MockGateway]:
     """A mock gateway with fresh state and a funded key of this test's own ($100)."""
-    from .plugin_support import MockGateway, start_server
+    from mock_gateway.testing.plugin_support import MockGateway, start_server
 
     marker = request.node.get_closest_marker("mock_gateway")
     key = _test_key(request.node.nodeid)
@@ -92,7 +92,7 @@ def mock_gateway(request: pytest.FixtureRequest) -> Iterator[MockGateway]:
 @pytest.fixture
 def webhook_receiver() -> Iterator[WebhookReceiver]:
     """A loopback receiver: ``.url``, ``.fail(n)``, ``.wait_for(count)``, ``.bodies()``."""
-    from .receiver import WebhookReceiver
+    from mock_gateway.testing.receiver import WebhookReceiver
 
     with WebhookReceiver() as receiver:
         yield receiver
