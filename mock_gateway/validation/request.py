@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from mock_gateway.core import JobSpec
 from mock_gateway.imaging import ImageInfo, InvalidImage, probe_image
-from mock_gateway.validation.contract import Contract, Operation
+from mock_gateway.validation.contract import Operation, RequestSchemas
 from mock_gateway.validation.messages import describe, field_name
 from mock_gateway.validation.sizing import output_size
 
@@ -139,10 +139,12 @@ def check_webhook_url(url: str | None) -> Rejection | None:
     return None
 
 
-def parse_submit(contract: Contract, operation: Operation, body: Any) -> ParsedSubmit | Rejection:
+def parse_submit(
+    schemas: RequestSchemas, operation: Operation, body: Any
+) -> ParsedSubmit | Rejection:
     if not isinstance(body, dict):
         return bad_request(f"body: must be a JSON object (got {type(body).__name__})")
-    error = contract.first_error(operation.operation_id, body)
+    error = schemas.first_error(operation.operation_id, body)
     if error is not None:
         path = list(error.absolute_path)
         if path == ["model"] and isinstance(error.instance, str) and error.validator == "enum":

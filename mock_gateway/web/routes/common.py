@@ -1,14 +1,10 @@
-"""Steps every gateway route shares: the APIM checks and reading a bounded JSON body."""
+"""What every gateway route reads from a request: its state and a bounded JSON body."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
 
-from mock_gateway.core.gateway import Account, AuthFailure
 from mock_gateway.validation.request import Rejection, bad_request
-from mock_gateway.web.asgi import key_of
-from mock_gateway.web.responses import auth_failure, gateway_error, rate_limited
 from mock_gateway.web.state import MockState
 from mock_gateway.web.streams import read_limited
 
@@ -18,27 +14,18 @@ def mock_state(request: Request) -> MockState:
     return state
 
 
-def apim_gate(request: Request, state: MockState, group: str, now: float) -> Account | Response:
-    """What API Management decides before the gateway sees the call: key, then rate limit.
+def base_url(request: Request) -> str:
+    """The URL the client used to reach the mock, so returned URLs lead back to it.
 
-    Rejected calls never reach the wallet. A call made before the ``Retry-After`` this key
-    was given is flagged in the journal (client hygiene).
+    Built from the scope directly: ``request.base_url`` parses a whole URL object per call,
+    which showed up as the largest cost of a status poll.
     """
-    account = state.core.authenticate(key_of(request.scope))
-    if isinstance(account, AuthFailure):
-        return auth_failure(account, now)
-    early = state.hygiene.before_call(account.key, group, now)
-    if early is not None:
-        request.scope.setdefault("mock.warnings", []).append(early)
-    limited = state.core.check_rate(account, group, now)
-    if limited is not None:
-        state.hygiene.rate_limited(account.key, group, now, limited.retry_after)
-        return rate_limited(limited.retry_after)
-    return account
-
-
-def rejection_response(rejection: Rejection) -> Response:
-    return gateway_error(rejection.status, rejection.error, rejection.message)
+    scope = request.scope
+    host = request.headers.get("host")
+    if not host:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    return f"{scope['scheme']}://{host}{scope.get('root_path', '')}".rstrip("/")
 
 
 async def read_json_body(request: Request, limit: int) -> bytes | Rejection:
@@ -55,5 +42,4 @@ async def read_json_body(request: Request, limit: int) -> bytes | Rejection:
     body = await read_limited(request.stream(), limit)
     if body is None:
         return too_large
-    request.scope["mock.body"] = body  # the journal shows what the client sent
     return body

@@ -162,7 +162,7 @@ async def reset(request: Request) -> Response:
 
 
 async def _clock_changed(state: MockState, settle: float = 0.0) -> Response:
-    state.pump()
+    state.advance()
     state.waker.wake()  # due jobs and webhook retries run now, not at the next tick
     if settle:
         await state.settle(settle)

@@ -1,99 +1,67 @@
-"""The documented endpoints: five submits and the universal status endpoint."""
+"""The documented endpoints: five submits and the universal status endpoint.
+
+Each route parses what the pipeline needs, asks the pipeline for the outcome and renders
+it; the only things done here are the ones that need I/O (reading the body, fetching
+remote inputs when opted in, holding an answer for an injected latency, hanging up).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from mock_gateway.core import InsufficientBalance
-from mock_gateway.core.gateway import ModelDisabled
-from mock_gateway.core.wallet import format_usd, usd_to_micros
-from mock_gateway.steering.faults import Call
+from mock_gateway import pipeline
+from mock_gateway.pipeline import Outcome, StatusCall, SubmitCall
 from mock_gateway.validation.contract import Operation
-from mock_gateway.validation.request import Rejection, check_webhook_url, parse_json, parse_submit
-from mock_gateway.web.responses import JSONBody, gateway_error
-from mock_gateway.web.routes.common import apim_gate, mock_state, read_json_body, rejection_response
-from mock_gateway.web.routes.injected import apply_faults, note_warning
+from mock_gateway.web.asgi import hand_outcome, key_of
+from mock_gateway.web.responses import answer_response
+from mock_gateway.web.routes.common import base_url, mock_state, read_json_body
 from mock_gateway.web.state import MockState
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def base_url(request: Request) -> str:
-    """The URL the client used to reach the mock, so returned URLs lead back to it.
+class DropConnection(Response):
+    """Sends nothing: ``MockApp`` sees the outcome's ``drop`` and closes the connection."""
 
-    Built from the scope directly: ``request.base_url`` parses a whole URL object per call,
-    which showed up as the largest cost of a status poll.
-    """
-    scope = request.scope
-    host = request.headers.get("host")
-    if not host:
-        server = scope.get("server") or ("127.0.0.1", 80)
-        host = f"{server[0]}:{server[1]}"
-    return f"{scope['scheme']}://{host}{scope.get('root_path', '')}".rstrip("/")
+    def __init__(self) -> None:
+        super().__init__(status_code=500)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+
+async def render(request: Request, state: MockState, outcome: Outcome) -> Response:
+    """Carry out what the outcome asks for, then answer with its exact bytes."""
+    state.carry_out(outcome.advanced)
+    hand_outcome(request.scope, outcome)
+    if outcome.delay_seconds:
+        await anyio.sleep(outcome.delay_seconds)  # real time: it is network latency
+    if outcome.drop:
+        return DropConnection()
+    return answer_response(outcome.answer)
 
 
 def submit_endpoint(operation: Operation) -> Endpoint:
     async def submit(request: Request) -> Response:
         state = mock_state(request)
-        now = state.now()
-        account = apim_gate(request, state, "submit", now)
-        if isinstance(account, Response):
-            return account
-        webhook_url = request.headers.get("x-webhook-url")
-        raw = await read_json_body(request, state.settings.max_body_bytes)
-        if isinstance(raw, Rejection):
-            return rejection_response(raw)
-        body = parse_json(raw)
-        if isinstance(body, Rejection):
-            return rejection_response(body)
-        parsed = parse_submit(state.contract, operation, body)
-        if isinstance(parsed, Rejection):
-            return rejection_response(parsed)
-        problem = check_webhook_url(webhook_url)
-        if problem is not None:
-            return rejection_response(problem)
-        fields = parsed.fields
-        call = Call(
-            "submit",
-            operation.operation_id,
-            frozenset({operation.slug, parsed.model}),
-            account.key,
-            fields.get("prompt"),
+        call = SubmitCall(
+            key=key_of(request.scope),
+            operation=operation,
+            body=await read_json_body(request, state.settings.max_body_bytes),
+            webhook_url=request.headers.get("x-webhook-url"),
+            base_url=base_url(request),
         )
-        faulted = await apply_faults(request, state, call, operation_price(state, operation))
-        if isinstance(faulted, Response):
-            return faulted
-        own_base = base_url(request)
-        inputs = await state.inputs.resolve(parsed, own_base)
-        spec = parsed.job_spec(inputs, webhook_url=webhook_url, base_url=own_base)
-        now = state.now()
-        outcome = faulted.outcome if faulted is not None else None
-        result = state.core.submit(account, spec, now, outcome=outcome)
-        state.pump(now)
-        if isinstance(result, ModelDisabled):
-            message = f"Model '{result.model}' not found or is disabled"
-            return gateway_error(400, "Model not found", message)
-        if isinstance(result, InsufficientBalance):
-            message = (
-                "Your wallet does not have enough balance. "
-                f"Required: {format_usd(result.required_micros)}"
-            )
-            return gateway_error(402, "Insufficient Balance", message)
-        request_id = result.job.request_id
-        request.scope["mock.request_id"] = request_id
-        note_warning(request, state.hygiene.submitted(account.key, request.scope["path"], raw, now))
-        return JSONBody(
-            {
-                "request_id": request_id,
-                "status": "QUEUED",
-                "polling_url": f"{own_base}/v2/requests/status/{request_id}",
-            },
-            status_code=202,
-        )
+        decided = pipeline.submit(state.world, call, state.now())
+        if isinstance(decided, pipeline.FetchInputs):
+            fetched = await state.remote_inputs.fetch(decided.urls)
+            decided = decided.resume(fetched, state.now())
+        return await render(request, state, decided)
 
     submit.__name__ = operation.operation_id
     return submit
@@ -101,37 +69,8 @@ def submit_endpoint(operation: Operation) -> Endpoint:
 
 async def status(request: Request) -> Response:
     state = mock_state(request)
-    now = state.now()
-    account = apim_gate(request, state, "status", now)
-    if isinstance(account, Response):
-        return account
-    request_id: str = request.path_params["request_id"]
-    request.scope["mock.request_id"] = request_id
-    if state.faults.armed:
-        faulted = await apply_faults(request, state, status_call(state, account.key, request_id))
-        if isinstance(faulted, Response):
-            return faulted
-    job = state.core.find_job(account.key, request_id, now)
-    state.pump(now)
-    seen = job.status.value if job is not None else None
-    note_warning(request, state.hygiene.poll(account.key, request_id, now, seen))
-    if job is None:
-        return gateway_error(404, "Request not found", f"Request '{request_id[:200]}' not found")
-    return JSONBody(job.status_body(f"{base_url(request)}/media"))
-
-
-def operation_price(state: MockState, operation: Operation) -> int:
-    """One image's price, for the 402 body of an injected fault."""
-    return usd_to_micros(state.settings.core.prices_usd.get(operation.operation_id, 0))
-
-
-def status_call(state: MockState, key: str, request_id: str) -> Call:
-    """How a status poll looks to the fault rules (the model from the id or the job)."""
-    models = {request_id.split("_", 1)[0]}
-    job = state.core.queue.get(request_id)
-    if job is not None and job.owner == key:
-        models.add(job.spec.model)
-    return Call("status", None, frozenset(models), key)
+    call = StatusCall(key_of(request.scope), request.path_params["request_id"], base_url(request))
+    return await render(request, state, pipeline.status(state.world, call, state.now()))
 
 
 def gateway_routes(operations: list[Operation]) -> list[Route]:
