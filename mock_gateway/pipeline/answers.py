@@ -80,7 +80,7 @@ def auth_failure(failure: AuthFailure, now: float) -> Answer:
     return apim_error(403, quota_message(now))
 
 
-def rate_limited(retry_after: int) -> Answer:
+def rate_limit_exceeded(retry_after: int) -> Answer:
     return apim_error(
         429,
         f"Rate limit is exceeded. Try again in {retry_after} seconds.",
@@ -112,7 +112,7 @@ def _default_fault_answer(
     status: int, spec: FaultSpec, call: Call, now: float, price_micros: int | None
 ) -> Answer:
     if status == 429:
-        return rate_limited(spec.retry_after if spec.retry_after is not None else 1)
+        return rate_limit_exceeded(spec.retry_after if spec.retry_after is not None else 1)
     if status == 401:
         return auth_failure(AuthFailure.INVALID_KEY, now)
     if status == 403:

@@ -7,7 +7,7 @@ its answer (returning the Outcome). Rejected calls never reach the wallet.
 from __future__ import annotations
 
 from mock_gateway.core.gateway import Account, AuthFailure
-from mock_gateway.pipeline.answers import auth_failure, fault_answer, rate_limited
+from mock_gateway.pipeline.answers import auth_failure, fault_answer, rate_limit_exceeded
 from mock_gateway.pipeline.outcome import Outcome, Trace
 from mock_gateway.pipeline.world import World
 from mock_gateway.steering.faults import Call, Decision
@@ -25,7 +25,7 @@ def admit(world: World, trace: Trace, group: str, now: float) -> Account | Outco
     limited = world.core.check_rate(account, group, now)
     if limited is not None:
         world.hygiene.rate_limited(account.key, group, now, limited.retry_after)
-        return trace.finish(rate_limited(limited.retry_after))
+        return trace.finish(rate_limit_exceeded(limited.retry_after))
     return account
 
 
@@ -44,9 +44,10 @@ def apply_faults(
     trace.delay_seconds = decision.latency_ms / 1000
     if decision.drop:
         return trace.hang_up()
-    answer = decision.answer
-    if answer is not None:
-        if answer.status == 429 and call.key is not None:
-            world.hygiene.rate_limited(call.key, call.kind, now, answer.retry_after or 1)
-        return trace.finish(fault_answer(answer, call, now, price_micros))
+    rule = decision.answer
+    if rule is not None:
+        answer = fault_answer(rule, call, now, price_micros)
+        if rule.status == 429 and call.key is not None:
+            world.hygiene.rate_limited(call.key, call.kind, now, rule.retry_after or 1)
+        return trace.finish(answer)
     return decision

@@ -1,5 +1,5 @@
-"""Rendering answers for Starlette: the pipeline's ``Answer`` (exact bytes) and the JSON
-bodies of the mock's own routes (control API, media), in the gateway's compact style.
+"""Rendering for Starlette: a gateway call's ``Outcome`` (exact bytes, latency, hang-up),
+and the JSON bodies of the mock's own routes (control API, media) in the gateway's style.
 
 The bodies themselves are built in ``mock_gateway.pipeline.answers``; this module only
 wraps them, so the gateway and the HTTP layer can never word an error differently.
@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
+from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
-from mock_gateway.pipeline import answers
+from mock_gateway.pipeline import Outcome, answers
 from mock_gateway.pipeline.answers import Answer
+from mock_gateway.web.asgi import hand_outcome
+from mock_gateway.web.state import MockState
 
 
 class JSONBody(Response):
@@ -36,3 +41,24 @@ def gateway_error(status: int, error: str, message: str) -> Response:
 
 def not_found_route() -> Response:
     return answer_response(answers.apim_error(404, "Resource not found"))
+
+
+class DropConnection(Response):
+    """Sends nothing: ``MockApp`` sees the outcome's ``drop`` and closes the connection."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=500)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+
+async def render(request: Request, state: MockState, outcome: Outcome) -> Response:
+    """Carry out what a gateway call's outcome asks for, then answer with its exact bytes."""
+    state.carry_out(outcome.advanced)
+    hand_outcome(request.scope, outcome)
+    if outcome.delay_seconds:
+        await anyio.sleep(outcome.delay_seconds)  # real time: it is network latency
+    if outcome.drop:
+        return DropConnection()
+    return answer_response(outcome.answer)

@@ -18,8 +18,8 @@ from starlette.routing import Route
 from mock_gateway.core import KeySettings, RateLimit, format_timestamp
 from mock_gateway.core.gateway import Account
 from mock_gateway.core.wallet import micros_to_usd
+from mock_gateway.web.parse import mock_state
 from mock_gateway.web.responses import JSONBody
-from mock_gateway.web.routes.common import mock_state
 from mock_gateway.web.routes.control_input import (
     BadInput,
     guarded,

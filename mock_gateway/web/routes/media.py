@@ -10,8 +10,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_gateway.imaging import RenderRequest
+from mock_gateway.web.parse import base_url, mock_state
 from mock_gateway.web.responses import JSONBody, not_found_route
-from mock_gateway.web.routes.common import base_url, mock_state
 
 _IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 
