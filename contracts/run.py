@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from seedream_contracts.control import ControlApi
 from seedream_contracts.guard import SpendGuard
 from seedream_contracts.options import Options
-from seedream_contracts.receiver import WebhookReceiver
+from seedream_contracts.receiver import SuiteReceiver
 from seedream_contracts.recording import Recorder
 from seedream_contracts.redact import Redactor
 from seedream_contracts.safety import UrlPolicy
@@ -41,7 +41,7 @@ class Run:
     started_at: float = field(default_factory=time.time)
     invalid_keys: set[str] = field(default_factory=set)
     control: ControlApi | None = None
-    receiver: WebhookReceiver | None = None
+    receiver: SuiteReceiver | None = None
     recorder: Recorder | None = None
 
     def __post_init__(self) -> None:
@@ -61,7 +61,7 @@ class Run:
         slow = live or target.timing_profile == "realistic"
         self.job_timeout = options.job_timeout or (600.0 if slow else 120.0)
         if target.loopback:
-            self.receiver = WebhookReceiver()
+            self.receiver = SuiteReceiver()
         keys = {self.api_key: "api-key", self.broke_key: "broke-key", self.other_key: "other-key"}
         self.redactor = Redactor(
             keys={k: v for k, v in keys.items() if k},

@@ -89,3 +89,10 @@ def test_core_and_pipeline_read_no_wall_clock() -> None:
     for name, path in checked_modules().items():
         text = path.read_text(encoding="utf-8")
         assert "time.time(" not in text and "datetime.now(" not in text, name
+
+
+def test_the_contract_suite_never_imports_the_mock() -> None:
+    """The suite judges the mock from outside, over HTTP: no package cycle."""
+    for path in sorted((ROOT / "contracts").rglob("*.py")):
+        roots = {name.split(".")[0] for name in imports_of(path)}
+        assert "mock_gateway" not in roots, path.relative_to(ROOT)
