@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from mock_gateway.config.settings import ConfigError, Settings
+from mock_gateway.steering.webhook_policy import WebhookSettings
 
 BANNER = """\
 Seedream gateway mock listening on {base}
@@ -82,10 +83,16 @@ def add_extension_options(serve: argparse.ArgumentParser) -> None:
         "--webhook-secret", metavar="whsec_...", help="sign webhooks (Standard Webhooks)"
     )
     serve.add_argument(
-        "--webhook-attempts", type=int, default=None, help="delivery attempts (default 5)"
+        "--webhook-attempts",
+        type=int,
+        default=None,
+        help=f"delivery attempts (default {WebhookSettings().max_attempts})",
     )
     serve.add_argument(
-        "--journal-size", type=int, default=None, help="entries kept in each log (default 10000)"
+        "--journal-size",
+        type=int,
+        default=None,
+        help=f"entries kept in each log (default {Settings().journal_size})",
     )
 
 

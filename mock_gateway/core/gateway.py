@@ -94,6 +94,20 @@ class GatewayCore:
         self.limiter.forget(key)
         self.queue.remove_owner(key)
 
+    def account(self, key: str) -> Account | None:
+        """The key as configured (None when unknown; ``authenticate`` may create it)."""
+        return self.accounts.get(key)
+
+    def all_accounts(self) -> list[Account]:
+        return list(self.accounts.values())
+
+    def balance_micros(self, key: str) -> int:
+        return self.wallet.balance(key)
+
+    def refill_limits(self, key: str) -> None:
+        """Give ``key`` full rate-limit buckets (new limits start full)."""
+        self.limiter.forget(key)
+
     def authenticate(self, key: str | None) -> Account | AuthFailure:
         if not key:
             return AuthFailure.MISSING_KEY
