@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
-from gateway_helpers import EDIT, T0, T2I
+from gateway_helpers import BP_EDIT, EDIT, T0, T2I
+from mock_gateway.config.paths import fixtures_dir
 from mock_gateway.config.settings import Settings
 from mock_gateway.pipeline import (
+    Compute,
     FetchInputs,
     Outcome,
+    Pending,
     StatusCall,
     SubmitCall,
     World,
@@ -23,6 +27,7 @@ from mock_gateway.web.app import build_state
 
 BASE = "http://mock.test"
 HOOK = "http://127.0.0.1:9/hook"
+FIXTURES = fixtures_dir()
 
 
 def world(**overrides: Any) -> World:
@@ -39,8 +44,8 @@ def submit_call(
     return SubmitCall(key, operation, raw if not isinstance(raw, str) else raw.encode(), hook, BASE)
 
 
-def decided(result: Outcome | FetchInputs) -> Outcome:
-    assert isinstance(result, Outcome)
+def decided(result: Outcome | Pending) -> Outcome:
+    assert isinstance(result, Outcome), result
     return result
 
 
@@ -135,6 +140,26 @@ def test_remote_inputs_are_asked_for_only_when_opted_in() -> None:
     w = world(fetch_remote_inputs=True)
     asking = submit(w, submit_call(body, path=EDIT), T0)
     assert isinstance(asking, FetchInputs) and asking.urls == (url,)
-    resumed = asking.resume({url: None}, T0 + 1)
+    resumed = decided(asking.resume({url: None}, T0 + 1))
     assert resumed.answer.status == 202 and resumed.queued is not None
     assert resumed.queued.created_at == T0 + 1
+
+
+def test_a_data_url_is_decoded_off_the_event_loop() -> None:
+    jpeg = base64.b64encode((FIXTURES / "images" / "cat.jpg").read_bytes()).decode()
+    body = {"prompt": "a hat", "image": f"data:image/jpeg;base64,{jpeg}"}
+    w = world()
+    pending = submit(w, submit_call(body, path=BP_EDIT), T0)
+    assert isinstance(pending, Compute)
+    parsed = pending.work()  # what the HTTP layer runs in a worker thread
+    outcome = decided(pending.resume(parsed, T0 + 1))
+    assert outcome.answer.status == 202 and outcome.queued is not None
+    assert outcome.queued.spec.input_images and outcome.queued.created_at == T0 + 1
+    broken = {"prompt": "a hat", "image": "data:image/png;base64,AAAA"}
+    refused = submit(w, submit_call(broken, path=BP_EDIT), T0)
+    assert isinstance(refused, Compute)
+    assert decided(refused.resume(refused.work(), T0)).answer.status == 400
+
+
+def test_a_small_plain_body_is_decided_at_once() -> None:
+    assert isinstance(submit(world(), submit_call(), T0), Outcome)

@@ -1,15 +1,18 @@
 """The five submit endpoints, decided: no HTTP, no I/O, one ``now``.
 
 The order is the gateway's: API Management (key, rate limit), the body (JSON, schema,
-``X-Webhook-URL``), the fault rules, then the wallet and the queue. The one step that may
-need I/O, fetching remote input images when the user opted in, comes back as a
-``FetchInputs`` whose ``resume`` finishes the decision once the bytes are there.
+``X-Webhook-URL``), the fault rules, then the wallet and the queue. Two steps must not run
+here, and come back as a ``Pending`` whose ``resume`` continues the decision: fetching
+remote input images when the user opted in (``FetchInputs``: I/O), and parsing a big body
+or decoding a data URL's image (``Compute``: seconds of CPU for a 36-megapixel PNG, which
+must not hold the event loop while other clients poll).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from mock_gateway.core import InsufficientBalance, JobStatus
 from mock_gateway.core.gateway import Account, ModelDisabled
@@ -57,14 +60,34 @@ class FetchInputs:
     """Fetch ``urls`` (None for any that fail), then call ``resume(fetched, now)``."""
 
     urls: tuple[str, ...]
-    resume: Callable[[Mapping[str, bytes | None], float], Outcome]
+    resume: Callable[[Mapping[str, bytes | None], float], Outcome | Pending]
+
+
+@dataclass(frozen=True, slots=True)
+class Compute:
+    """Run ``work()`` (pure, CPU-bound) in a worker thread, then ``resume(result, now)``."""
+
+    work: Callable[[], ParsedSubmit | Rejection]
+    resume: Callable[[ParsedSubmit | Rejection, float], Outcome | Pending]
+
+
+Pending = FetchInputs | Compute
+INLINE_BYTES = 16 * 1024  # bodies up to this size without a data URL are parsed inline
 
 
 def rejected(trace: Trace, rejection: Rejection) -> Outcome:
     return trace.finish(gateway_error(rejection.status, rejection.error, rejection.message))
 
 
-def submit(world: World, call: SubmitCall, now: float) -> Outcome | FetchInputs:
+def parse_body(world: World, operation: Operation, raw: bytes) -> ParsedSubmit | Rejection:
+    """The raw body as a validated submit (data URLs decoded), or the 400 saying why not."""
+    body = parse_json(raw)
+    if isinstance(body, Rejection):
+        return body
+    return parse_submit(world.schemas, operation, body)
+
+
+def submit(world: World, call: SubmitCall, now: float) -> Outcome | Pending:
     trace = Trace(call.key, world.advance(now))
     account = admit(world, trace, "submit", now)
     if isinstance(account, Outcome):
@@ -73,10 +96,26 @@ def submit(world: World, call: SubmitCall, now: float) -> Outcome | FetchInputs:
     if isinstance(raw, Rejection):
         return rejected(trace, raw)
     trace.body = raw  # the journal shows what the client sent
-    body = parse_json(raw)
-    if isinstance(body, Rejection):
-        return rejected(trace, body)
-    parsed = parse_submit(world.schemas, call.operation, body)
+    parse = partial(parse_body, world, call.operation, raw)
+    if len(raw) <= INLINE_BYTES and b"data:" not in raw:
+        return _parsed(world, trace, call, account, parse(), now)
+
+    def resume(parsed: ParsedSubmit | Rejection, later: float) -> Outcome | Pending:
+        trace.advanced = _both(trace.advanced, world.advance(later))
+        return _parsed(world, trace, call, account, parsed, later)
+
+    return Compute(parse, resume)
+
+
+def _parsed(
+    world: World,
+    trace: Trace,
+    call: SubmitCall,
+    account: Account,
+    parsed: ParsedSubmit | Rejection,
+    now: float,
+) -> Outcome | Pending:
+    """The steps after the body: webhook URL, fault rules, inputs, then wallet and queue."""
     if isinstance(parsed, Rejection):
         return rejected(trace, parsed)
     problem = check_webhook_url(call.webhook_url)

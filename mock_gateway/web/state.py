@@ -24,6 +24,8 @@ from mock_gateway.steering.webhooks import WebhookDispatcher
 from mock_gateway.validation.contract import RequestSchemas
 from mock_gateway.web.inputs import RemoteInputs
 
+COMPUTE_THREADS = 2  # big bodies parsed (and images decoded) at once; the rest wait
+
 
 class Waker:
     """Lets a request (a clock step, a new webhook) cut the ticker's sleep short."""
@@ -61,6 +63,7 @@ class MockState:
     waker: Waker = field(default_factory=Waker)
     tasks: TaskGroup | None = None  # the lifespan's task group (None without a lifespan)
     world: World = field(init=False)
+    _compute: anyio.CapacityLimiter | None = None
 
     def __post_init__(self) -> None:
         self.world = World(
@@ -71,6 +74,12 @@ class MockState:
             samples=self.samples,
             fetch_remote_inputs=self.remote_inputs.enabled,
         )
+
+    def compute_limiter(self) -> anyio.CapacityLimiter:
+        """Worker threads for the pipeline's heavy steps, two at a time (made in the loop)."""
+        if self._compute is None:
+            self._compute = anyio.CapacityLimiter(COMPUTE_THREADS)
+        return self._compute
 
     def now(self) -> float:
         return self.clock.now()
