@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 from gateway_helpers import BP_EDIT, EDIT, T0, T2I
@@ -163,3 +164,18 @@ def test_a_data_url_is_decoded_off_the_event_loop() -> None:
 
 def test_a_small_plain_body_is_decided_at_once() -> None:
     assert isinstance(submit(world(), submit_call(), T0), Outcome)
+
+
+def test_the_world_advances_in_one_place() -> None:
+    """Outside the core, only ``World.advance`` moves the queue and takes finished jobs."""
+    package = Path(__file__).resolve().parent.parent / "mock_gateway"
+    movers = sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.parent.name != "core"
+        and any(
+            call in path.read_text(encoding="utf-8")
+            for call in ("core.advance(", "queue.advance(", "take_finished(", "find_job(")
+        )
+    )
+    assert movers == ["pipeline/world.py"]

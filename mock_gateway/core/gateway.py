@@ -1,7 +1,9 @@
 """GatewayCore: keys, wallet, rate limits and the job queue behind one synchronous API.
 
-The HTTP layer calls, in the gateway's order: ``authenticate`` (APIM), ``check_rate`` (APIM),
-then (after validating the body) ``submit`` or ``find_job``. Every call takes ``now``.
+The gateway pipeline (``mock_gateway.pipeline``) calls, in the gateway's order:
+``authenticate`` (APIM), ``check_rate`` (APIM), then (after validating the body) ``submit``;
+it moves time with ``advance`` and ``take_finished``, once per call. ``find_job`` (advance,
+then look up) serves direct users of the core. Every call takes ``now``.
 """
 
 from __future__ import annotations
