@@ -11,11 +11,19 @@
 from __future__ import annotations
 
 from mock_gateway.imaging.cache import ImageCache
-from mock_gateway.imaging.probe import ImageInfo, InvalidImage, probe_image
+from mock_gateway.imaging.probe import (
+    ACCEPTED,
+    BYTEPLUS_ACCEPTED,
+    ImageInfo,
+    InvalidImage,
+    probe_image,
+)
 from mock_gateway.imaging.render import RenderRequest, render
 from mock_gateway.imaging.samples import SampleImages
 
 __all__ = [
+    "ACCEPTED",
+    "BYTEPLUS_ACCEPTED",
     "ImageCache",
     "ImageInfo",
     "InvalidImage",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 
 from mock_gateway.imaging import InvalidImage, SampleImages, probe_image
-from mock_gateway.validation.request import ParsedSubmit
+from mock_gateway.validation.request import ParsedSubmit, accepted_images
 from mock_gateway.web.streams import read_limited
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -34,7 +34,9 @@ class InputResolver:
                 data = await self._fetch(ref)
             if data is not None and position not in parsed.probed:
                 try:
-                    parsed.probed[position] = probe_image(data)
+                    parsed.probed[position] = probe_image(
+                        data, accepted=accepted_images(parsed.operation)
+                    )
                 except InvalidImage:
                     data = None
             resolved.append(data)

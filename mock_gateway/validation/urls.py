@@ -1,0 +1,144 @@
+"""Reading a URL the mock receives, in one place, without ever raising.
+
+Image fields, ``X-Webhook-URL`` and the webhook host policy all read URLs here. ``urlsplit``
+is not used: it raises ``ValueError`` on ``https://a]``, ``https://[a`` or a bad port, which
+once turned such requests into 500s. ``parse_url`` splits by RFC 3986's own grammar
+(appendix B) and checks the authority by hand, so every string gets an answer: a ``Url`` or
+a ``BadUrl`` saying what is wrong.
+
+The contract states the same rules as regular expressions (``HTTP_URL_PATTERN`` and the image
+URL patterns below are copied verbatim into ``contracts/openapi.yaml``; a test keeps them
+equal, and a property test holds ``parse_url`` and the patterns to the same answers). They are
+written so ECMA-262 and Python read them alike: explicit character classes, never ``\\s``,
+``\\d`` or ``\\w``, whose meaning differs between the two.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# What no URL contains: ASCII controls and space, DEL, C1 controls, and the rest of ECMA-262's
+# whitespace (so a client validating with JavaScript and the mock agree).
+EXCLUDED = r"\x00-\x20\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_PORT = r"(?:[0-9]{0,4}|[0-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_AUTHORITY = (
+    rf"(?:[^{EXCLUDED}/?#]*@)?"  # userinfo: up to the last "@", as WHATWG URL parsers read it
+    rf"(?:\[[0-9A-Fa-f:.]+\]|[^{EXCLUDED}/?#@\[\]:]+)"  # [IPv6 literal] or a name
+    rf"(?::{_PORT})?"
+)
+_REST = rf"(?:[/?#][^{EXCLUDED}]*)?"  # path, query, fragment
+HTTP_URL_PATTERN = rf"^https?://{_AUTHORITY}{_REST}$"
+
+_HAS_EXCLUDED = re.compile(f"[{EXCLUDED}]")
+_REFERENCE = re.compile(
+    r"^([A-Za-z][A-Za-z0-9+.-]*):(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$"
+)
+_PORT_TEXT = re.compile(r"[0-9]*")
+_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,5})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Url:
+    scheme: str  # as written
+    host: str  # lower-cased, without brackets or a trailing dot; "" when there is no authority
+    port: int | None
+    path: str
+    query: str | None = None
+    userinfo: str | None = None
+
+    @property
+    def is_http(self) -> bool:
+        return self.scheme in ("http", "https") and bool(self.host)
+
+    @property
+    def extension(self) -> str | None:
+        """The path's file extension (``png`` for ``/a/b.png``), if it has one."""
+        match = _EXTENSION.search(self.path)
+        return match.group(1) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class BadUrl:
+    reason: str  # completes "the URL ...": "has no host", "has a port above 65535"
+
+
+def parse_url(text: object) -> Url | BadUrl:
+    """``text`` read as an absolute URL; never raises, whatever ``text`` is."""
+    if not isinstance(text, str):
+        return BadUrl(f"is not a string (got {type(text).__name__})")
+    if _HAS_EXCLUDED.search(text):
+        return BadUrl("contains whitespace or a control character")
+    match = _REFERENCE.match(text)
+    if match is None:
+        return BadUrl("has no scheme (such as https://)")
+    scheme, authority, path, query, _fragment = match.groups()
+    if authority is None:
+        return Url(scheme=scheme, host="", port=None, path=path, query=query)
+    userinfo, at, hostport = authority.rpartition("@")
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        host, rest = (hostport[1:end], hostport[end + 1 :]) if end > 0 else ("", "")
+        if end < 0 or not host or not re.fullmatch(r"[0-9A-Fa-f:.]+", host):
+            return BadUrl("has a malformed [IPv6] host")
+    else:
+        host, _, port_text = hostport.partition(":")
+        rest = ":" + port_text if _ else ""
+        if "[" in host or "]" in host:
+            return BadUrl("has an unmatched '[' or ']' in its host")
+    if rest and not rest.startswith(":"):
+        return BadUrl("has characters after its [IPv6] host")
+    port_text = rest[1:]
+    if not _PORT_TEXT.fullmatch(port_text) or ":" in port_text:
+        return BadUrl("has a port that is not a number")
+    port = int(port_text) if port_text else None
+    if len(port_text) > 5 or (port is not None and port > 65535):
+        return BadUrl("has a port outside 0-65535")
+    return Url(
+        scheme=scheme,
+        host=host.lower().rstrip("."),
+        port=port,
+        path=path,
+        query=query,
+        userinfo=userinfo if at else None,
+    )
+
+
+def http_url_problem(text: object) -> str | None:
+    """Why ``text`` is not an absolute http(s) URL (None when it is): the rule of the
+    contract's ``HTTP_URL_PATTERN``, with a reason a person can act on."""
+    url = parse_url(text)
+    if isinstance(url, BadUrl):
+        return url.reason
+    if url.scheme not in ("http", "https") or not isinstance(text, str):
+        return "must start with http:// or https://"
+    if not text.startswith(f"{url.scheme}://") or not url.host:
+        return "has no host"
+    return None
+
+
+def extension_pattern(extensions: tuple[str, ...]) -> str:
+    """A lookahead refusing a path that ends in a file extension outside ``extensions``
+    (case-insensitive; written with character pairs, as JSON Schema patterns have no flags)."""
+    allowed = "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in ext)
+        for ext in extensions
+    )
+    return rf"(?![^?#]*\.(?!(?:{allowed})(?:[?#]|$))[A-Za-z0-9]{{1,5}}(?:[?#]|$))"
+
+
+def image_url_pattern(extensions: tuple[str, ...]) -> str:
+    """``HTTP_URL_PATTERN``, and a path that ends in none but ``extensions``."""
+    return rf"^{_image_url(extensions)}$"
+
+
+def image_ref_pattern(extensions: tuple[str, ...], formats: tuple[str, ...]) -> str:
+    """An image URL as above, or ``data:image/<format>;base64,<payload>``: one of
+    ``formats``, and canonical base64 (padded, no whitespace, not empty)."""
+    b64 = "[A-Za-z0-9+/]"
+    payload = rf"(?={b64})(?:{b64}{{4}})*(?:{b64}{{2}}==|{b64}{{3}}=)?"
+    return rf"^(?:{_image_url(extensions)}|data:image/(?:{'|'.join(formats)});base64,{payload})$"
+
+
+def _image_url(extensions: tuple[str, ...]) -> str:
+    return rf"https?://{_AUTHORITY}{extension_pattern(extensions)}{_REST}"
