@@ -173,16 +173,18 @@ def _exchange(sock: socket.socket, request: bytes) -> bytes:
 def test_keep_alive_connection_survives_a_rejected_request() -> None:
     """Before: the 500 closed the connection, and the client's next request got ECONNRESET."""
     app = create_app(Settings.load(timing="fast", seed=1))
-    with ServerThread(app) as server:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-            for image in ("https://a]", "https://[a", CAT):
-                body = json.dumps({"prompt": "x", "image": image}).encode()
-                request = (
-                    f"POST {BP_EDIT} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    "Content-Type: application/json\r\nOcp-Apim-Subscription-Key: test-key\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n"
-                ).encode() + body
-                head = _exchange(sock, request)
-                expected = b" 202 " if image == CAT else b" 400 "
-                assert expected in head.split(b"\r\n", 1)[0], head
-                assert b"connection: close" not in head.lower()
+    with (
+        ServerThread(app) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock,
+    ):
+        for image in ("https://a]", "https://[a", CAT):
+            body = json.dumps({"prompt": "x", "image": image}).encode()
+            request = (
+                f"POST {BP_EDIT} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Type: application/json\r\nOcp-Apim-Subscription-Key: test-key\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+            head = _exchange(sock, request)
+            expected = b" 202 " if image == CAT else b" 400 "
+            assert expected in head.split(b"\r\n", 1)[0], head
+            assert b"connection: close" not in head.lower()
