@@ -158,15 +158,22 @@ async def test_unicode_hosts_are_urls(client: httpx.AsyncClient) -> None:
     assert response.status_code == 202, response.text
 
 
+def _receive(sock: socket.socket) -> bytes:
+    chunk = sock.recv(65536)
+    if not chunk:
+        raise ConnectionResetError("the server closed the keep-alive connection")
+    return chunk
+
+
 def _exchange(sock: socket.socket, request: bytes) -> bytes:
     sock.sendall(request)
     data = b""
     while b"\r\n\r\n" not in data:
-        data += sock.recv(65536)
+        data += _receive(sock)
     head, _, rest = data.partition(b"\r\n\r\n")
     length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
     while len(rest) < length:
-        rest += sock.recv(65536)
+        rest += _receive(sock)
     return head
 
 

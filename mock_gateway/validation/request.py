@@ -162,7 +162,9 @@ def parse_submit(contract: Contract, operation: Operation, body: Any) -> ParsedS
             and isinstance(error.instance, str)
         ):
             # The image patterns are long regexes; say in words which rule failed.
-            problem = image_ref_problem(error.instance, _formats(operation))
+            schema = error.schema if isinstance(error.schema, dict) else {}
+            data_urls = "data:image" in str(schema.get("pattern", ""))
+            problem = image_ref_problem(error.instance, _formats(operation), data_urls=data_urls)
             if problem is not None:
                 return bad_request(f"{where}: {problem}")
         return bad_request(describe(error))
@@ -191,9 +193,11 @@ def parse_submit(contract: Contract, operation: Operation, body: Any) -> ParsedS
     return parsed
 
 
-def image_ref_problem(ref: str, formats: tuple[str, ...]) -> str | None:
+def image_ref_problem(ref: str, formats: tuple[str, ...], *, data_urls: bool) -> str | None:
     """What is wrong with an input image reference before anything is decoded: the rule of
     the contract's image patterns, in words (None when it holds)."""
+    if not data_urls and _DATA_URL.match(ref):
+        return "must be an http(s) URL (this endpoint takes no data URLs)"
     inspected = _inspect_ref(ref, formats)
     return inspected if isinstance(inspected, str) else None
 
