@@ -59,7 +59,15 @@ def key_document(state: MockState, account: Account) -> dict[str, Any]:
 def clock_document(state: MockState) -> dict[str, Any]:
     now = state.clock.now()
     rate = state.clock.rate
-    return {"time": now, "now": format_timestamp(now), "rate": rate, "frozen": rate == 0.0}
+    return {
+        "time": now,
+        "now": format_timestamp(now),
+        "rate": rate,
+        "frozen": rate == 0.0,
+        # Lets a client that did not start the mock (the contract suite given a URL) know
+        # which durations to expect.
+        "timing": state.settings.core.timing.name,
+    }
 
 
 def _balance(value: Any) -> Decimal:
