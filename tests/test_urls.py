@@ -26,6 +26,7 @@ from mock_gateway.testing.server_thread import ServerThread
 from mock_gateway.validation.request import BYTEPLUS_FORMATS, LITE_FORMATS
 from mock_gateway.validation.urls import (
     EXCLUDED,
+    HEADER_URL_PATTERN,
     HTTP_URL_PATTERN,
     BadUrl,
     Url,
@@ -45,16 +46,16 @@ BAD_URLS = ["https://a]", "https://[a", "https://a:99999/x.png", "http://u@[h/x.
 
 def test_contract_states_the_rules_of_urls_py() -> None:
     schemas = SCHEMAS["schemas"]
-    assert SCHEMAS["parameters"]["WebhookUrl"]["schema"]["pattern"] == HTTP_URL_PATTERN
+    assert SCHEMAS["parameters"]["WebhookUrl"]["schema"]["pattern"] == HEADER_URL_PATTERN
     assert schemas["ImageUrl"]["pattern"] == image_url_pattern(LITE_FORMATS)
     assert schemas["ByteplusImageUrl"]["pattern"] == image_url_pattern(BYTEPLUS_FORMATS)
     assert schemas["ImageRef"]["pattern"] == image_ref_pattern(BYTEPLUS_FORMATS, BYTEPLUS_FORMATS)
 
 
-def _pattern_accepts(text: str) -> bool:
+def _pattern_accepts(text: str, pattern: str = HTTP_URL_PATTERN) -> bool:
     # Python's "$" also matches before a final "\n" where ECMA-262's does not; no URL has
     # one, and parse_url refuses it with the other whitespace.
-    return re.search(HTTP_URL_PATTERN, text) is not None and "\n" not in text
+    return re.search(pattern, text) is not None and "\n" not in text
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
@@ -63,12 +64,16 @@ def test_parse_url_never_raises_and_agrees_with_the_contract(text: str) -> None:
     parsed = parse_url(text)
     assert isinstance(parsed, Url | BadUrl)
     assert (http_url_problem(text) is None) == _pattern_accepts(text), (text, parsed)
+    in_header = http_url_problem(text, ascii_only=True) is None
+    assert in_header == _pattern_accepts(text, HEADER_URL_PATTERN), text
     host_of(text)  # the webhook policy reads hosts through parse_url too
 
 
 def test_corpus_agrees_with_the_contract() -> None:
     for text in corpus():
         assert (http_url_problem(text) is None) == _pattern_accepts(text), text
+        in_header = http_url_problem(text, ascii_only=True) is None
+        assert in_header == _pattern_accepts(text, HEADER_URL_PATTERN), text
 
 
 def test_parse_url_reads_what_it_accepts() -> None:
@@ -87,6 +92,7 @@ def test_ecma_262_reads_the_patterns_as_python_does() -> None:
     schemas = SCHEMAS["schemas"]
     patterns = [
         HTTP_URL_PATTERN,
+        HEADER_URL_PATTERN,
         schemas["ImageUrl"]["pattern"],
         schemas["ImageRef"]["pattern"],
         schemas["Prompt"]["pattern"],
@@ -113,7 +119,7 @@ def test_ecma_262_reads_the_patterns_as_python_does() -> None:
         assert not differ, (pattern[:60], differ[:10])
 
 
-def test_excluded_is_ecma_whitespace_and_controls() -> None:
+def test_excluded_is_ecma_whitespace_controls_and_backslash() -> None:
     excluded = re.compile(f"[{EXCLUDED}]")
     for code in range(0x110000):
         char = chr(code)
@@ -123,7 +129,8 @@ def test_excluded_is_ecma_whitespace_and_controls() -> None:
             0x2000 <= code <= 0x200A
         )
         control = code < 0x20 or 0x7F <= code <= 0x9F
-        assert bool(excluded.match(char)) == (ecma_space or control), hex(code)
+        expected = ecma_space or control or char == "\\"
+        assert bool(excluded.match(char)) == expected, hex(code)
 
 
 @pytest.mark.parametrize("bad", BAD_URLS)

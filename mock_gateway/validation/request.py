@@ -126,7 +126,7 @@ def parse_json(raw: bytes) -> Any | Rejection:
 def check_webhook_url(url: str | None) -> Rejection | None:
     if url is None:
         return None
-    problem = http_url_problem(url)
+    problem = http_url_problem(url, ascii_only=True)
     if problem is None and len(url) > MAX_URL_LENGTH:
         problem = f"is longer than {MAX_URL_LENGTH} characters"
     if problem is not None:

@@ -18,17 +18,49 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# What no URL contains: ASCII controls and space, DEL, C1 controls, and the rest of ECMA-262's
-# whitespace (so a client validating with JavaScript and the mock agree).
-EXCLUDED = r"\x00-\x20\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+# What no URL contains: ASCII controls and space, DEL, C1 controls, the rest of ECMA-262's
+# whitespace (so a client validating with JavaScript and the mock agree), and the backslash
+# (WHATWG parsers read it as "/", others as a host character: the host would be ambiguous).
+EXCLUDED = r"\x00-\x20\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\\"
 _PORT = r"(?:[0-9]{0,4}|[0-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
-_AUTHORITY = (
-    rf"(?:[^{EXCLUDED}/?#]*@)?"  # userinfo: up to the last "@", as WHATWG URL parsers read it
-    rf"(?:\[[0-9A-Fa-f:.]+\]|[^{EXCLUDED}/?#@\[\]:]+)"  # [IPv6 literal] or a name
-    rf"(?::{_PORT})?"
-)
-_REST = rf"(?:[/?#][^{EXCLUDED}]*)?"  # path, query, fragment
-HTTP_URL_PATTERN = rf"^https?://{_AUTHORITY}{_REST}$"
+
+
+def _ascii_class(excluded: str) -> str:
+    """A regex class of printable ASCII (``!`` to ``~``) without ``excluded``, as ranges."""
+    chars = [chr(code) for code in range(0x21, 0x7F) if chr(code) not in excluded]
+    ranges: list[list[str]] = []
+    for char in chars:
+        if ranges and ord(char) == ord(ranges[-1][1]) + 1:
+            ranges[-1][1] = char
+        else:
+            ranges.append([char, char])
+    parts = (_in_class(a) if a == b else f"{_in_class(a)}-{_in_class(b)}" for a, b in ranges)
+    return "[" + "".join(parts) + "]"
+
+
+def _in_class(char: str) -> str:
+    # Only these need a backslash in a class, and both ECMA-262 (also with the u flag) and
+    # Python accept exactly these escapes.
+    return "\\" + char if char in "\\[]^-" else char
+
+
+def _url_pattern(*, ascii_only: bool, path_rule: str = "") -> str:
+    """The contract's http(s) URL rule: userinfo up to the last "@", a host that is a name or
+    an [IPv6] literal, a port 0-65535, then path, query and fragment; never a character of
+    ``EXCLUDED`` (nor, in ``ascii_only``, anything but printable ASCII)."""
+    if ascii_only:
+        user, host, rest = (_ascii_class("\\" + extra) for extra in ("/?#", "/?#@[]:", ""))
+    else:
+        user, host, rest = (f"[^{EXCLUDED}{extra}]" for extra in (r"/?#", r"/?#@\[\]:", ""))
+    return (
+        rf"https?://(?:{user}*@)?(?:\[[0-9A-Fa-f:.]+\]|{host}+)(?::{_PORT})?"
+        rf"{path_rule}(?:[/?#]{rest}*)?"
+    )
+
+
+HTTP_URL_PATTERN = rf"^{_url_pattern(ascii_only=False)}$"
+# X-Webhook-URL: an HTTP header carries bytes, so the URL is ASCII (punycode, %-escapes).
+HEADER_URL_PATTERN = rf"^{_url_pattern(ascii_only=True)}$"
 
 _HAS_EXCLUDED = re.compile(f"[{EXCLUDED}]")
 _REFERENCE = re.compile(
@@ -68,7 +100,7 @@ def parse_url(text: object) -> Url | BadUrl:
     if not isinstance(text, str):
         return BadUrl(f"is not a string (got {type(text).__name__})")
     if _HAS_EXCLUDED.search(text):
-        return BadUrl("contains whitespace or a control character")
+        return BadUrl("contains whitespace, a control character or a backslash")
     match = _REFERENCE.match(text)
     if match is None:
         return BadUrl("has no scheme (such as https://)")
@@ -104,9 +136,12 @@ def parse_url(text: object) -> Url | BadUrl:
     )
 
 
-def http_url_problem(text: object) -> str | None:
+def http_url_problem(text: object, *, ascii_only: bool = False) -> str | None:
     """Why ``text`` is not an absolute http(s) URL (None when it is): the rule of the
-    contract's ``HTTP_URL_PATTERN``, with a reason a person can act on."""
+    contract's ``HTTP_URL_PATTERN`` (``HEADER_URL_PATTERN`` with ``ascii_only``), with a
+    reason a person can act on."""
+    if ascii_only and isinstance(text, str) and not text.isascii():
+        return "contains a character outside ASCII (write the host in punycode, %-escape the rest)"
     url = parse_url(text)
     if isinstance(url, BadUrl):
         return url.reason
@@ -141,4 +176,4 @@ def image_ref_pattern(extensions: tuple[str, ...], formats: tuple[str, ...]) -> 
 
 
 def _image_url(extensions: tuple[str, ...]) -> str:
-    return rf"https?://{_AUTHORITY}{extension_pattern(extensions)}{_REST}"
+    return _url_pattern(ascii_only=False, path_rule=extension_pattern(extensions))
