@@ -25,42 +25,57 @@ EXCLUDED = r"\x00-\x20\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f
 _PORT = r"(?:[0-9]{0,4}|[0-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 
 
-def _ascii_class(excluded: str) -> str:
-    """A regex class of printable ASCII (``!`` to ``~``) without ``excluded``, as ranges."""
-    chars = [chr(code) for code in range(0x21, 0x7F) if chr(code) not in excluded]
-    ranges: list[list[str]] = []
-    for char in chars:
-        if ranges and ord(char) == ord(ranges[-1][1]) + 1:
-            ranges[-1][1] = char
-        else:
-            ranges.append([char, char])
-    parts = (_in_class(a) if a == b else f"{_in_class(a)}-{_in_class(b)}" for a, b in ranges)
-    return "[" + "".join(parts) + "]"
-
-
-def _in_class(char: str) -> str:
-    # Only these need a backslash in a class, and both ECMA-262 (also with the u flag) and
-    # Python accept exactly these escapes.
-    return "\\" + char if char in "\\[]^-" else char
+_H16 = "[0-9A-Fa-f]{1,4}"
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_LS32 = rf"(?:{_H16}:{_H16}|{_OCTET}(?:\.{_OCTET}){{3}})"
+# RFC 3986's IPv6address, one alternative per place of the "::".
+IPV6_PATTERN = (
+    "(?:"
+    + "|".join(
+        [
+            rf"(?:{_H16}:){{6}}{_LS32}",
+            rf"::(?:{_H16}:){{5}}{_LS32}",
+            rf"(?:{_H16})?::(?:{_H16}:){{4}}{_LS32}",
+            rf"(?:(?:{_H16}:){{0,1}}{_H16})?::(?:{_H16}:){{3}}{_LS32}",
+            rf"(?:(?:{_H16}:){{0,2}}{_H16})?::(?:{_H16}:){{2}}{_LS32}",
+            rf"(?:(?:{_H16}:){{0,3}}{_H16})?::{_H16}:{_LS32}",
+            rf"(?:(?:{_H16}:){{0,4}}{_H16})?::{_LS32}",
+            rf"(?:(?:{_H16}:){{0,5}}{_H16})?::{_H16}",
+            rf"(?:(?:{_H16}:){{0,6}}{_H16})?::",
+        ]
+    )
+    + ")"
+)
+# RFC 3986's characters: unreserved and sub-delims, and %-escapes.
+_PLAIN = r"A-Za-z0-9\-._~!$&'()*+,;="
+_PCT = "%[0-9A-Fa-f]{2}"
 
 
 def _url_pattern(*, ascii_only: bool, path_rule: str = "") -> str:
     """The contract's http(s) URL rule: userinfo up to the last "@", a host that is a name or
-    an [IPv6] literal, a port 0-65535, then path, query and fragment; never a character of
-    ``EXCLUDED`` (nor, in ``ascii_only``, anything but printable ASCII)."""
+    an [IPv6] literal, a port 0-65535, then path, query and fragment.
+
+    ``ascii_only`` is RFC 3986's URI grammar exactly (so the pattern implies ``format: uri``);
+    otherwise any character but those of ``EXCLUDED`` may appear (an IRI, as browsers and
+    WHATWG parsers take it)."""
     if ascii_only:
-        user, host, rest = (_ascii_class("\\" + extra) for extra in ("/?#", "/?#@[]:", ""))
+        user = rf"(?:[{_PLAIN}:]|{_PCT})*"
+        host = rf"(?:[{_PLAIN}]|{_PCT})+"
+        pchar = rf"(?:[{_PLAIN}:@]|{_PCT})"
+        rest = rf"(?:/{pchar}*)*(?:\?(?:{pchar}|[/?])*)?(?:#(?:{pchar}|[/?])*)?"
     else:
-        user, host, rest = (f"[^{EXCLUDED}{extra}]" for extra in (r"/?#", r"/?#@\[\]:", ""))
-    return (
-        rf"https?://(?:{user}*@)?(?:\[[0-9A-Fa-f:.]+\]|{host}+)(?::{_PORT})?"
-        rf"{path_rule}(?:[/?#]{rest}*)?"
-    )
+        user = rf"[^{EXCLUDED}/?#]*"
+        host = rf"[^{EXCLUDED}/?#@\[\]:]+"
+        rest = rf"(?:[/?#][^{EXCLUDED}]*)?"
+    return rf"https?://(?:{user}@)?(?:\[{IPV6_PATTERN}\]|{host})(?::{_PORT})?{path_rule}{rest}"
 
 
 HTTP_URL_PATTERN = rf"^{_url_pattern(ascii_only=False)}$"
 # X-Webhook-URL: an HTTP header carries bytes, so the URL is ASCII (punycode, %-escapes).
 HEADER_URL_PATTERN = rf"^{_url_pattern(ascii_only=True)}$"
+_HTTP_URL = re.compile(HTTP_URL_PATTERN)
+_HEADER_URL = re.compile(HEADER_URL_PATTERN)
+_IPV6 = re.compile(IPV6_PATTERN)
 
 _HAS_EXCLUDED = re.compile(f"[{EXCLUDED}]")
 _REFERENCE = re.compile(
@@ -111,7 +126,7 @@ def parse_url(text: object) -> Url | BadUrl:
     if hostport.startswith("["):
         end = hostport.find("]")
         host, rest = (hostport[1:end], hostport[end + 1 :]) if end > 0 else ("", "")
-        if end < 0 or not host or not re.fullmatch(r"[0-9A-Fa-f:.]+", host):
+        if end < 0 or not _IPV6.fullmatch(host):
             return BadUrl("has a malformed [IPv6] host")
     else:
         host, _, port_text = hostport.partition(":")
@@ -149,6 +164,10 @@ def http_url_problem(text: object, *, ascii_only: bool = False) -> str | None:
         return "must start with http:// or https://"
     if not text.startswith(f"{url.scheme}://") or not url.host:
         return "has no host"
+    # What parse_url lets through, the contract's pattern may still refuse: a character
+    # RFC 3986 wants %-escaped (in a header), a "%" not followed by two hex digits...
+    if not (_HEADER_URL if ascii_only else _HTTP_URL).match(text):
+        return "has a character a URL must %-escape, or a malformed %-escape"
     return None
 
 
