@@ -81,7 +81,7 @@ def _spectral() -> list[str] | None:
 def test_spectral_oas_reports_no_error(name: str, tmp_path: Path) -> None:
     command = _spectral()
     if command is None:
-        pytest.skip("spectral (npm @stoplight/spectral-cli) is not on PATH")
+        pytest.skip("spectral not on PATH (npm install -g @stoplight/spectral-cli)")
     ruleset = tmp_path / ".spectral.yaml"
     ruleset.write_text('extends: ["spectral:oas"]\n')
     result = subprocess.run(

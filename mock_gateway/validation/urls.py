@@ -95,10 +95,6 @@ class Url:
     userinfo: str | None = None
 
     @property
-    def is_http(self) -> bool:
-        return self.scheme in ("http", "https") and bool(self.host)
-
-    @property
     def extension(self) -> str | None:
         """The path's file extension (``png`` for ``/a/b.png``), if it has one."""
         match = _EXTENSION.search(self.path)
@@ -129,8 +125,8 @@ def parse_url(text: object) -> Url | BadUrl:
         if end < 0 or not _IPV6.fullmatch(host):
             return BadUrl("has a malformed [IPv6] host")
     else:
-        host, _, port_text = hostport.partition(":")
-        rest = ":" + port_text if _ else ""
+        host, colon, port_text = hostport.partition(":")
+        rest = colon + port_text
         if "[" in host or "]" in host:
             return BadUrl("has an unmatched '[' or ']' in its host")
     if rest and not rest.startswith(":"):
