@@ -18,19 +18,22 @@ import httpx
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gateway_helpers import BP_EDIT, BP_MULTI, CAT, EDIT, KEY, T2I
 from mock_gateway.config.settings import Settings
 from mock_gateway.steering.webhook_policy import host_of
 from mock_gateway.testing.server_thread import ServerThread
-from mock_gateway.validation.request import BYTEPLUS_FORMATS, LITE_FORMATS
 from mock_gateway.validation.urls import (
+    BYTEPLUS_FORMATS,
     EXCLUDED,
     HEADER_URL_PATTERN,
     HTTP_URL_PATTERN,
+    LITE_FORMATS,
     BadUrl,
     Url,
     http_url_problem,
+    image_ref_matches,
     image_ref_pattern,
     image_url_pattern,
     parse_url,
@@ -202,3 +205,23 @@ def test_keep_alive_connection_survives_a_rejected_request() -> None:
             expected = b" 202 " if image == CAT else b" 400 "
             assert expected in head.split(b"\r\n", 1)[0], head
             assert b"connection: close" not in head.lower()
+
+
+_B64 = st.text(alphabet="QA+/=\n -", max_size=14)
+_REFS = st.one_of(
+    url_like,
+    st.builds(
+        lambda fmt, payload: f"data:image/{fmt};base64,{payload}",
+        st.sampled_from(["png", "gif", "PNG", "a", "svg+xml", ""]),
+        _B64,
+    ),
+)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ref=_REFS)
+def test_fast_image_ref_check_is_the_pattern(ref: str) -> None:
+    """The mock checks ImageRef's pattern with image_ref_matches: the same answers."""
+    pattern = image_ref_pattern(BYTEPLUS_FORMATS, BYTEPLUS_FORMATS)
+    expected = re.search(pattern, ref) is not None and not ref.endswith("\n")
+    assert image_ref_matches(ref, BYTEPLUS_FORMATS, BYTEPLUS_FORMATS) == expected, ref

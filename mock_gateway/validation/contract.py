@@ -12,9 +12,10 @@ import functools
 from collections.abc import Iterator
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
+from mock_gateway.validation.urls import BYTEPLUS_FORMATS, image_ref_matches, image_ref_pattern
 from seedream_contracts.document import (
     SubmitOperation,
     inline_refs,
@@ -31,8 +32,9 @@ class Contract:
         self._operations = submit_operations(document)
         # References are inlined once here: resolving them per request was most of the
         # cost of a submit.
+        validator_class = _with_fast_patterns(document)
         self._validators = {
-            operation_id: Draft202012Validator(
+            operation_id: validator_class(
                 inline_refs(document, {"$ref": operation.schema_ref}), format_checker=None
             )
             for operation_id, operation in self._operations.items()
@@ -55,6 +57,27 @@ class Contract:
             errors, key=lambda error: (-len(error.absolute_path), _priority(error))
         )
         return best
+
+
+def _with_fast_patterns(document: dict[str, Any]) -> Any:
+    """Draft 2020-12, except that the data-URL pattern of ``ImageRef`` is checked by
+    ``urls.image_ref_matches``, which answers the same far faster (it is base64 quartets
+    over up to ~14 MB)."""
+    fast = {
+        image_ref_pattern(BYTEPLUS_FORMATS, BYTEPLUS_FORMATS): functools.partial(
+            image_ref_matches, extensions=BYTEPLUS_FORMATS, formats=BYTEPLUS_FORMATS
+        )
+    }
+    default = Draft202012Validator.VALIDATORS["pattern"]
+
+    def pattern(validator: Any, value: str, instance: Any, schema: Any) -> Iterator[Any]:
+        check = fast.get(value)
+        if check is None or not isinstance(instance, str):
+            yield from default(validator, value, instance, schema)
+        elif not check(instance):
+            yield ValidationError(f"{instance[:80]!r} does not match {value[:40]!r}...")
+
+    return validators.extend(Draft202012Validator, {"pattern": pattern})  # type: ignore[no-untyped-call]
 
 
 def _priority(error: ValidationError) -> int:

@@ -7,7 +7,6 @@ to an image, file formats in URLs, the webhook URL) is checked here.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 from collections.abc import Mapping
@@ -19,12 +18,15 @@ from mock_gateway.imaging import ACCEPTED, BYTEPLUS_ACCEPTED, ImageInfo, Invalid
 from mock_gateway.validation.contract import Contract, Operation
 from mock_gateway.validation.messages import describe, field_name
 from mock_gateway.validation.sizing import output_size
-from mock_gateway.validation.urls import BadUrl, http_url_problem, parse_url
+from mock_gateway.validation.urls import (
+    BYTEPLUS_FORMATS,
+    LITE_FORMATS,
+    BadUrl,
+    canonical_base64,
+    http_url_problem,
+    parse_url,
+)
 
-# File extensions in URLs and data URL subtypes. The contract's image patterns are built from
-# these lists (mock_gateway.validation.urls; tests/test_urls.py keeps them equal).
-LITE_FORMATS = ("jpg", "jpeg", "png", "webp")  # documented for 5.0 Lite edit
-BYTEPLUS_FORMATS = ("jpg", "jpeg", "png", "webp", "bmp", "tiff", "tif", "gif")  # upstream docs
 _DATA_URL = re.compile(r"^data:image/([a-z]+);base64,(.*)$", re.DOTALL)
 MAX_URL_LENGTH = 2048
 
@@ -209,11 +211,9 @@ def _inspect_ref(ref: str, formats: tuple[str, ...]) -> str | bytes | None:
     if match:
         if match.group(1) not in formats:
             return f"unsupported image format '{match.group(1)}' (accepted: {accepted})"
-        try:
-            data = base64.b64decode(match.group(2), validate=True)
-        except (binascii.Error, ValueError):
-            data = b""
-        return data or "the data URL is not valid base64 (padded, without whitespace)"
+        if not canonical_base64(match.group(2)):
+            return "the data URL is not valid base64 (padded, without whitespace)"
+        return base64.b64decode(match.group(2))
     problem = http_url_problem(ref)
     if problem is not None:
         return f"must be an http(s) URL or a data URL; it {problem}"
