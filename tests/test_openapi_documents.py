@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -105,3 +106,36 @@ def test_served_document_keeps_the_regexes_anchored() -> None:
     url = "https://gateway.pixazo.ai/v2/requests/status/byteplus_0123"
     assert re.search(pattern, url)
     assert not re.search(pattern, "https://gateway.pixazo.ai/v2/requests/status/")
+
+
+def test_control_fault_rule_schema_states_what_parse_rule_accepts() -> None:
+    """Schemathesis found rules the document allowed and the mock refused (no action):
+    every combination of the deciding fields gets the same answer from both."""
+    from jsonschema import Draft202012Validator
+
+    from mock_gateway.config.settings import fault_endpoints
+    from mock_gateway.steering.faults import FaultError, parse_rule
+
+    components = _load(CONTROL)["components"]
+    schema = {"$ref": "#/components/schemas/FaultRule", "components": components}
+    validator = Draft202012Validator(schema)
+    endpoints = fault_endpoints()
+    values: dict[str, list[Any]] = {
+        "status": [None, 500, 429],
+        "outcome": [None, "ERROR", "failed"],
+        "drop_connection": [None, True, False],
+        "latency_ms": [None, 0, 5],
+        "endpoint": [None, "status", "submit", "bogus"],
+        "error": [None, "x"],
+        "body": [None, {"a": 1}],
+        "headers": [None, {}, {"a": "b"}],
+        "retry_after": [None, 0, 3],
+    }
+    for combination in itertools.product(*values.values()):
+        rule = {n: v for n, v in zip(values, combination, strict=True) if v is not None}
+        try:
+            parse_rule(rule, endpoints)
+            accepted = True
+        except FaultError:
+            accepted = False
+        assert validator.is_valid(rule) == accepted, rule
