@@ -207,7 +207,8 @@ def image_ref_matches(ref: str, extensions: tuple[str, ...], formats: tuple[str,
     match = _DATA_URL.match(ref)
     if match is not None:
         return match.group(1) in formats and canonical_base64(match.group(2))
-    return _image_url_regex(extensions).match(ref) is not None
+    # Python's "$" also matches before a final newline; ECMA-262's (the contract's) does not.
+    return not ref.endswith("\n") and _image_url_regex(extensions).match(ref) is not None
 
 
 @functools.cache
