@@ -1,5 +1,8 @@
 """A real uvicorn server on a free port of 127.0.0.1, in a background thread.
 
+It is the server ``mock-gateway serve`` runs (``mock_gateway.web.server``: uvloop where
+installed, httptools, the same connection bounds), minus signal handling.
+
 Used by the pytest plugin, and by anyone who wants the mock inside their own process. Its
 ``asgi_transport()`` reaches the same app without sockets: requests are handed to the
 server's event loop, so they share its state (one clock, one journal) safely instead of
@@ -37,7 +40,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 class ServerThread:
     def __init__(self, app: Any, host: str = "127.0.0.1", *, start_timeout: float = 15.0) -> None:
-        import uvicorn  # late: importing the plugin must stay cheap
+        # late: importing the plugin must stay cheap
+        from mock_gateway.web.server import ConnectionLimits, GuardedServer, event_loop_factory
 
         self.app = app
         self.start_timeout = start_timeout
@@ -45,13 +49,14 @@ class ServerThread:
         self.port: int = self.sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         self.base_url = f"http://{shown}:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
+        self.server = GuardedServer(app, ConnectionLimits())
+        self._loop_factory = event_loop_factory()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="mock-gateway", daemon=True)
 
     def _run(self) -> None:
-        asyncio.run(self._serve())
+        with asyncio.Runner(loop_factory=self._loop_factory) as runner:
+            runner.run(self._serve())
 
     async def _serve(self) -> None:
         self.loop = asyncio.get_running_loop()
