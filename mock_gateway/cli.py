@@ -198,9 +198,14 @@ def serve(
 ) -> None:
     import signal
 
-    from mock_gateway.testing.server_thread import listening_socket
     from mock_gateway.web.app import create_app
-    from mock_gateway.web.server import FD_RESERVE, ConnectionLimits, GuardedServer, raise_fd_limit
+    from mock_gateway.web.server import (
+        FD_RESERVE,
+        ConnectionLimits,
+        GuardedServer,
+        listening_socket,
+        raise_fd_limit,
+    )
 
     bounds = limits or ConnectionLimits()
 

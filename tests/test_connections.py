@@ -148,7 +148,7 @@ def test_a_low_descriptor_limit_lowers_the_cap_instead_of_failing_accepts() -> N
 
 EMFILE_SERVER = """
 import asyncio, resource
-from mock_gateway.testing.server_thread import listening_socket
+from mock_gateway.web.server import listening_socket
 from mock_gateway.web.app import create_app
 from mock_gateway.web.server import ConnectionLimits, GuardedServer
 

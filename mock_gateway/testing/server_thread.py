@@ -12,7 +12,6 @@ touching it from a second thread.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from concurrent.futures import Future
@@ -21,27 +20,15 @@ from typing import Any
 import httpx
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` (0: any free port), for uvicorn's ``sockets=``.
-
-    IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose ``proto`` says
-    TCP, and without it every answer waits ~40 ms for a delayed ACK. Raises OSError.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
 class ServerThread:
     def __init__(self, app: Any, host: str = "127.0.0.1", *, start_timeout: float = 15.0) -> None:
         # late: importing the plugin must stay cheap
-        from mock_gateway.web.server import ConnectionLimits, GuardedServer, event_loop_factory
+        from mock_gateway.web.server import (
+            ConnectionLimits,
+            GuardedServer,
+            event_loop_factory,
+            listening_socket,
+        )
 
         self.app = app
         self.start_timeout = start_timeout

@@ -211,6 +211,23 @@ def guarded_protocol(
     return GuardedProtocol
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (0: any free port), for uvicorn's ``sockets=``.
+
+    IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose ``proto`` says
+    TCP, and without it every answer waits ~40 ms for a delayed ACK. Raises OSError.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     """uvloop where it is installed (``uvicorn[standard]`` brings it), else asyncio's."""
     try:
@@ -248,6 +265,7 @@ class GuardedServer(uvicorn.Server):
             http=protocol,
             log_level=log_level,
             lifespan="on",
+            ws="none",  # the mock speaks no WebSocket; importing websockets slows start-up
             **options,
         )
         # uvicorn's keep-alive timer is the idle timeout between requests; its parameter is
