@@ -101,8 +101,11 @@ def verdict(name: str, value: float | None, target: str, met: bool | None, unit:
     return f"  {name:<52} {shown:>10}   target {target:<8} {status}"
 
 
-def startup_figures(commands: dict[str, tuple[list[str], str]], rounds: int) -> dict[str, float]:
-    """Median seconds from process start to first answer, the commands taking turns."""
+def startup_figures(
+    commands: dict[str, tuple[list[str], str]], rounds: int
+) -> dict[str, list[float]]:
+    """Seconds from process start to first answer, round by round, the commands taking
+    turns (a ratio is then taken within each round: the machine's load drifts)."""
     seconds: dict[str, list[float]] = {name: [] for name in commands}
     for number in range(rounds + 1):  # the first round warms the disk cache and .pyc files
         for name, (command, probe) in commands.items():
@@ -112,7 +115,15 @@ def startup_figures(commands: dict[str, tuple[list[str], str]], rounds: int) -> 
             if number:
                 seconds[name].append(server.startup)
             server.stop()
-    return {name: statistics.median(values) for name, values in seconds.items()}
+    return seconds
+
+
+def median_ratio(a: list[float], b: list[float]) -> float:
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
+
+
+def median_phase(phases: list[Phase]) -> Phase:
+    return sorted(phases, key=lambda result: result.figures.rps)[len(phases) // 2]
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -146,16 +157,18 @@ async def main(args: argparse.Namespace) -> None:
         )
         polls, submits, mixed = (0,), (1,), (1, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         both = [status, SUBMIT]
-        results: dict[str, Phase] = {}
-        for server in (mock, wiremock):
-            if server is None:
-                continue
-            # the same warm-up for each: the JVM compiles its hot path meanwhile
-            warmup = argparse.Namespace(**{**vars(args), "seconds": args.warmup})
+        servers = [server for server in (mock, wiremock) if server is not None]
+        warmup = argparse.Namespace(**{**vars(args), "seconds": args.warmup})
+        for server in servers:  # the same warm-up for each: the JVM compiles meanwhile
             await phase(server, both, polls, warmup)
             await phase(server, both, submits, warmup)
-            results[f"{server.name} status poll"] = await phase(server, both, polls, args)
-            results[f"{server.name} submit"] = await phase(server, both, submits, args)
+        rounds: dict[str, list[Phase]] = {}
+        for _ in range(args.rounds):  # the servers take turns: ratios are taken per round
+            for kind, pattern in (("status poll", polls), ("submit", submits)):
+                for server in servers:
+                    result = await phase(server, both, pattern, args)
+                    rounds.setdefault(f"{server.name} {kind}", []).append(result)
+        results = {name: median_phase(phases) for name, phases in rounds.items()}
         results["mock 9 polls : 1 submit"] = await phase(mock, both, mixed, args)
 
         time.sleep(2)  # the submits so far finish
@@ -176,26 +189,32 @@ async def main(args: argparse.Namespace) -> None:
         for name, result in results.items():
             print(row(name, result))
         print(f"  memory: {added} more finished jobs took {per_job:.0f} bytes each")
-        shown = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in started.items())
+        shown = ", ".join(
+            f"{name} {statistics.median(seconds):.3f} s" for name, seconds in started.items()
+        )
         print(f"  start to first answer (median of {args.startup_rounds}): {shown}")
+        print(f"  (the median phase of {args.rounds} rounds is shown; ratios are medians of"
+              " the rounds' ratios)")  # fmt: skip
 
-        def ratio(a: float, b: float | None) -> float | None:
-            return None if b is None or not b else a / b
+        def ratio(name: str, per_cpu: bool = False) -> float | None:
+            ours, theirs = rounds[f"mock {name}"], rounds.get(f"WireMock {name}")
+            if theirs is None:
+                return None
+            if per_cpu:
+                return median_ratio([r.per_cpu_second for r in ours],
+                                    [r.per_cpu_second for r in theirs])  # fmt: skip
+            return median_ratio([r.figures.rps for r in ours], [r.figures.rps for r in theirs])
 
-        mock_poll, mock_submit = results["mock status poll"], results["mock submit"]
-        wm_poll = results.get("WireMock status poll")
-        wm_submit = results.get("WireMock submit")
+        mock_poll = results["mock status poll"]
         loaded = results[f"mock status poll, {jobs} jobs"]
         worst = max(results["mock 9 polls : 1 submit"].figures.max,
                     results[f"mock 9 polls : 1 submit, {jobs} jobs"].figures.max)  # fmt: skip
-        poll_rps = ratio(mock_poll.figures.rps, wm_poll.figures.rps if wm_poll else None)
-        poll_cpu = ratio(mock_poll.per_cpu_second, wm_poll.per_cpu_second if wm_poll else None)
-        submit_rps = ratio(mock_submit.figures.rps, wm_submit.figures.rps if wm_submit else None)
         figures = [
-            ("status polls vs WireMock, req/s", poll_rps, ">= 1.5x", 1.5),
-            ("status polls vs WireMock, req per CPU-second", poll_cpu, ">= 2x", 2.0),
-            ("submits vs WireMock's static 202, req/s", submit_rps, ">= 0.5x", 0.5),
-        ]
+            ("status polls vs WireMock, req/s", ratio("status poll"), ">= 1.5x", 1.5),
+            ("status polls vs WireMock, req per CPU-second", ratio("status poll", True),
+             ">= 2x", 2.0),
+            ("submits vs WireMock's static 202, req/s", ratio("submit"), ">= 0.5x", 0.5),
+        ]  # fmt: skip
         print("targets:")
         for name, value, target, floor in figures:
             print(verdict(name, value, target, None if value is None else value >= floor))
@@ -206,13 +225,13 @@ async def main(args: argparse.Namespace) -> None:
                       worst <= 0.05, " ms"))  # fmt: skip
         print(verdict("memory per finished job", per_job, "<= 1024 B", per_job <= 1024, " B"))
         for name in ("mock (defaults)", "mock (config file)"):
-            value = started[name] / started["bare Starlette"]
+            value = median_ratio(started[name], started["bare Starlette"])
             print(verdict(f"start to first answer, {name} vs bare Starlette", value,
                           "<= 1.5x", value <= 1.5))  # fmt: skip
     finally:
-        for server in (mock, wiremock):
-            if server is not None:
-                server.stop()
+        for started_server in (mock, wiremock):
+            if started_server is not None:
+                started_server.stop()
         Path(config.name).unlink()
 
 
@@ -223,6 +242,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per load phase")
     parser.add_argument("--jobs", type=int, default=100_000, help="finished jobs to accumulate")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="turns of mock and WireMock")
     parser.add_argument("--startup-rounds", type=int, default=5)
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of warm-up load")
     asyncio.run(main(parser.parse_args()))

@@ -62,6 +62,16 @@ def exchange(base_url: str, request: bytes) -> bytes:
         return answer
 
 
+def wait_until_served(base_url: str, within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base_url}/_health", timeout=2).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise AssertionError("the mock never accepted connections again")
+
+
 def test_silent_and_dribbling_connections_are_closed_and_others_still_served() -> None:
     with running_mock("--idle-timeout", "1", "--header-timeout", "1") as server:
         with open_sockets(server.base_url, 50) as silent, open_sockets(server.base_url, 1) as slow:
@@ -95,14 +105,7 @@ def test_connections_over_the_cap_get_503_and_one_log_line() -> None:
             refused = [answer for answer in answers if answer.startswith(b"HTTP/1.1 503")]
             assert len(refused) >= 15, answers  # the cap counts /_health probes too
             assert all(b'"statusCode": 503' in answer for answer in refused)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:  # closing the 40 frees the cap again
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{server.base_url}/_health", timeout=2).status_code == 200:
-                    break
-            time.sleep(0.1)
-        else:
-            raise AssertionError("the mock never accepted connections again")
+        wait_until_served(server.base_url)  # closing the 40 frees the cap again
         server.stop()
     assert sum("connection limit reached" in line for line in server.output) == 1
     assert sum("accepting connections again" in line for line in server.output) == 1
@@ -165,14 +168,7 @@ def test_running_out_of_descriptors_is_logged_once_not_per_accept() -> None:
     with running_server(command) as server:
         with open_sockets(server.base_url, 120):
             time.sleep(1.5)  # asyncio retries the accept every second
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{server.base_url}/_health", timeout=2).status_code == 200:
-                    break
-            time.sleep(0.1)
-        else:
-            raise AssertionError("the mock never accepted connections again")
+        wait_until_served(server.base_url)
         server.stop()
     exhausted = [line for line in server.output if "out of resources on accept" in line]
     assert len(exhausted) == 1 and "Too many open files" in exhausted[0], server.output[-5:]
