@@ -131,7 +131,8 @@ def create_app(
         if owns_http and state.settings.fetch_remote_inputs:
             _open_http(state)  # a submit may need it at once
         # Long-lived objects built at start-up need no cyclic GC scans (keeps p99 flat).
-        gc.collect()
+        # No gc.collect() first: it took longer than the rest of start-up after the imports,
+        # and the little garbage the imports leave is not worth a full collection.
         gc.freeze()
         async with anyio.create_task_group() as tasks:
             state.tasks = tasks
