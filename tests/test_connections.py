@@ -7,6 +7,7 @@ of 127.0.0.1 and stopped by the test.
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import pytest
 
 from server_process import ROOT, running_mock, running_server
 
@@ -185,3 +187,27 @@ def test_connection_flags_reject_nonsense() -> None:
             capture_output=True, text=True, cwd=ROOT, timeout=30,
         )  # fmt: skip
         assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_an_exhaustion_episode_is_logged_once_and_its_end_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from mock_gateway.web.server import ExhaustionLog
+
+    now = [100.0]
+    exhaustion = ExhaustionLog(clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="mock_gateway.server"):
+        for _ in range(1000):
+            exhaustion.ran_out("out of resources on accept (Too many open files)")
+        exhaustion.accepted()  # one accept between refusals is not recovery
+        now[0] += 0.5
+        exhaustion.ran_out("out of resources on accept (Too many open files)")
+        now[0] += exhaustion.QUIET
+        exhaustion.accepted()
+        now[0] += exhaustion.REPEAT  # a new episode, later
+        exhaustion.ran_out("connection limit reached (1000 open)")
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 3, messages
+    assert "(1 refused so far)" in messages[0]
+    assert messages[1] == "accepting connections again (1001 refused meanwhile)"
+    assert messages[2].startswith("connection limit reached")

@@ -109,22 +109,27 @@ class ExhaustionLog:
     QUIET = 1.0
     REPEAT = 60.0
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock  # real seconds: this is about the machine, not the mock's time
         self.running_out: str | None = None
         self.refused = 0
         self._last_refusal = self._last_report = 0.0
 
     def ran_out(self, what: str) -> None:
-        now = time.monotonic()
+        now = self._clock()
         self.refused += 1
         self._last_refusal = now
         if self.running_out is None or now - self._last_report >= self.REPEAT:
             self.running_out, self._last_report = what, now
-            log.warning("%s: refusing new connections until some close (%d)", what, self.refused)
+            log.warning(
+                "%s: refusing new connections until some close (%d refused so far)",
+                what,
+                self.refused,
+            )
 
     def accepted(self) -> None:
         """A connection was accepted (call only while ``running_out`` is set)."""
-        if time.monotonic() - self._last_refusal >= self.QUIET:
+        if self._clock() - self._last_refusal >= self.QUIET:
             log.warning("accepting connections again (%d refused meanwhile)", self.refused)
             self.running_out, self.refused = None, 0
 
