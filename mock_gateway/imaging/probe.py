@@ -11,8 +11,6 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from PIL import Image
-
 ACCEPTED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # The byteplus models also take what BytePlus's own documentation lists (docs/fidelity.md).
 BYTEPLUS_ACCEPTED = {**ACCEPTED, "BMP": "image/bmp", "TIFF": "image/tiff", "GIF": "image/gif"}
@@ -59,6 +57,8 @@ def probe_image(
         raise InvalidImage("image is empty")
     if len(data) > max_bytes:
         raise InvalidImage(f"image is {_mb(len(data))}, over the {_mb(max_bytes)} limit")
+    from PIL import Image  # late: the mock starts without Pillow (the first answer comes sooner)
+
     try:
         with Image.open(io.BytesIO(data), formats=list(accepted)) as image:
             fmt = "JPEG" if image.format == "MPO" else str(image.format)
