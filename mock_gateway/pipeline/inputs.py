@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mock_gateway.imaging import InvalidImage, SampleImages, probe_image
-from mock_gateway.validation.request import ParsedSubmit
+from mock_gateway.validation.request import ParsedSubmit, accepted_images
 
 Inputs = tuple[bytes | None, ...]
 
@@ -48,7 +48,9 @@ def probed(parsed: ParsedSubmit, inputs: Inputs) -> Inputs:
     for position, data in enumerate(inputs):
         if data is not None and position not in parsed.probed:
             try:
-                parsed.probed[position] = probe_image(data)
+                parsed.probed[position] = probe_image(
+                    data, accepted=accepted_images(parsed.operation)
+                )
             except InvalidImage:
                 data = None
         checked.append(data)

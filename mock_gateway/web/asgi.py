@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
 from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
@@ -47,6 +46,8 @@ async def drop_connection(send: Send) -> None:
     cycle: Any = getattr(send, "__self__", None)
     transport = getattr(cycle, "transport", None)
     if transport is None:
+        import httpx  # late: only the in-process transport needs it
+
         raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
     transport.close()
     for _ in range(20):  # let uvicorn notice, so it does not try to answer 500 instead

@@ -10,10 +10,12 @@ them, at most ``MAX_INPUT_BYTES`` each.
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-import httpx
+from typing import TYPE_CHECKING
 
 from mock_gateway.web.streams import read_limited
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 
@@ -30,6 +32,8 @@ class RemoteInputs:
     async def _fetch(self, url: str) -> bytes | None:
         if not self.enabled or self.http is None:
             return None
+        import httpx  # late: start-up does not pay for it
+
         try:
             async with self.http.stream("GET", url, timeout=10.0) as response:
                 if response.status_code != 200:

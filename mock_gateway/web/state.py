@@ -7,9 +7,9 @@ cause that needs the event loop: webhook deliveries, waking the ticker.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import anyio
-import httpx
 from anyio.abc import TaskGroup
 
 from mock_gateway.config.settings import Settings
@@ -23,6 +23,9 @@ from mock_gateway.steering.journal import Journal
 from mock_gateway.steering.webhooks import WebhookDispatcher
 from mock_gateway.validation.contract import RequestSchemas
 from mock_gateway.web.inputs import RemoteInputs
+
+if TYPE_CHECKING:
+    import httpx  # imported when the first webhook or remote input needs it
 
 COMPUTE_THREADS = 2  # big bodies parsed (and images decoded) at once; the rest wait
 
