@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from seedream_contracts.exchange import Exchange
 from seedream_contracts.spec import KEY_HEADER
-from seedream_contracts.transport import Exchange
 
 _DROP_HEADERS = {"authorization", "cookie", "set-cookie", "x-control-token", "date", "server"}
 _KEEP_RESPONSE = {"content-type", "retry-after", "content-length", "location"}
