@@ -22,7 +22,21 @@ from mock_gateway.web.responses import JSONBody, gateway_error, not_found_route
 from seedream_contracts.document import STATUS_PATH
 
 log = logging.getLogger("mock_gateway.proxy")
+httpx_log = logging.getLogger("httpx")  # logs each request's URL, query (and key) included
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class _Scrubber(logging.Filter):
+    """Keys and signed URL parameters out of httpx's request lines (``?subscription-key=``
+    would otherwise reach any log at INFO)."""
+
+    def __init__(self, scrub: Callable[[str], str]) -> None:
+        super().__init__()
+        self.scrub = scrub
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self.scrub(record.getMessage()), None
+        return True
 
 
 def _state(request: Request) -> ProxyState:
@@ -64,9 +78,12 @@ def create_proxy_app(
             trust_env=False,  # never route the key through a proxy from the environment
         ) as client:
             state.forwarder = Forwarder(settings.upstream, client, settings.max_body_bytes)
+            scrubber = _Scrubber(state.sanitizer.text)
+            httpx_log.addFilter(scrubber)
             try:
                 yield
             finally:
+                httpx_log.removeFilter(scrubber)
                 state.forwarder = None
                 log.info("%s", state.close())
 
