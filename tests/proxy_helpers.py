@@ -15,7 +15,7 @@ from mock_gateway.testing.server_thread import ServerThread
 
 @contextlib.contextmanager
 def proxy_client(
-    upstream: str, key: str | None = "test-key", **options: Any
+    upstream: str, *, key: str | None = "test-key", **options: Any
 ) -> Iterator[httpx.Client]:
     """An HTTP client of a proxy to ``upstream`` (``base_url`` is the proxy's), sending
     ``key``; ``options`` are ``ProxySettings`` fields."""
