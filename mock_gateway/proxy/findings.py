@@ -9,7 +9,3 @@ from dataclasses import dataclass
 class Finding:
     rule: str  # e.g. "request-schema", "status-documented", "media-count"
     evidence: str  # what was seen, and what the contract says
-
-    @property
-    def about_request(self) -> bool:
-        return self.rule.startswith("request-")

@@ -83,9 +83,7 @@ def check_accepted(operation: Operation, upstream: str, body: Any) -> list[Findi
     request_id = body.get("request_id")
     if isinstance(request_id, str) and not request_id.startswith(operation.slug + "_"):
         findings.append(
-            Finding(
-                "request-id", f"request_id {request_id!r} does not start with {operation.slug}_"
-            )
+            Finding("id-prefix", f"request_id {request_id!r} does not start with {operation.slug}_")
         )
     polling_url = body.get("polling_url")
     expected = f"{upstream}{STATUS_PREFIX}{request_id}"
