@@ -25,10 +25,11 @@ def scenario_of(
     operation: Operation | None, has_key: bool, status: int | None, body: Any, num_images: Any
 ) -> str:
     """The suite's label for this situation (``operation`` None: the status endpoint)."""
+    group = "status" if operation is None else "submit"
+    if status == 401:
+        return f"{group}.invalid-key" if has_key else f"{group}.missing-key"
     if operation is None:
         return {200: "status.poll", 404: "status.unknown"}.get(status or 0, f"status.{status}")
-    if status == 401:
-        return "submit.invalid-key" if has_key else "submit.missing-key"
     if status == 402:
         images = num_images if isinstance(num_images, int) and num_images > 1 else 1
         return "submit.broke-key" if images == 1 else f"submit.broke-key-{images}-images"
