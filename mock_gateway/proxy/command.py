@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from mock_gateway.proxy.settings import DEFAULT_PORT, ProxySettingsError, parse_usd
+from mock_gateway.proxy.settings import DEFAULT_PORT, ProxySettingsError
+from seedream_contracts.options import OptionError, parse_usd
 
 
 def add_proxy_parser(commands: Any, port_number: Any) -> None:
@@ -71,7 +72,7 @@ def run_proxy(args: argparse.Namespace) -> int:
             reject_invalid=args.reject_invalid,
             timeout_seconds=args.timeout,
         )
-    except ProxySettingsError as exc:
+    except (ProxySettingsError, OptionError) as exc:
         print(f"mock-gateway proxy: {exc}")
         return 2
     return serve_proxy(settings, args.host, args.port, args.log_level)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -50,14 +50,3 @@ def parse_upstream(text: str) -> str:
             f"--upstream: {text!r} must not carry a query, a fragment or credentials"
         )
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
-
-
-def parse_usd(text: str) -> Decimal:
-    """``--max-spend``: a non-negative amount of US dollars (``0.50``, ``$2``)."""
-    try:
-        amount = Decimal(text.strip().removeprefix("$"))
-    except InvalidOperation:
-        raise ProxySettingsError(f"--max-spend: {text!r} is not an amount in USD") from None
-    if not amount.is_finite() or amount < 0:
-        raise ProxySettingsError(f"--max-spend: {text!r} must be a non-negative amount")
-    return amount
