@@ -232,3 +232,15 @@ def test_the_readme_example_passes_as_a_user_test(tmp_path: Path) -> None:
     (tmp_path / "test_readme_proxy.py").write_text(code)
     result = run_pytest(tmp_path)
     assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
+
+
+def test_the_fixture_proxy_records_and_binds_loopback(mock_gateway: Any, tmp_path: Path) -> None:
+    from mock_gateway.cli import build_parser
+    from seedream_contracts.recording import load_recording
+
+    with GatewayProxy.start(mock_gateway, record_dir=tmp_path) as proxy, _client(proxy) as http:
+        http.post(T2I, json={"prompt": "a cat"})
+    index, exchanges = load_recording(tmp_path)  # the index is written when the proxy stops
+    assert [e["scenario"] for e in exchanges] == ["submit.generated-valid"]
+    assert index["target"]["kind"] == "proxy"
+    assert build_parser().parse_args(["proxy", "--upstream", "http://x"]).host == "127.0.0.1"

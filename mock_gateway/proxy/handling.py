@@ -72,24 +72,19 @@ def _begin(state: ProxyState, request: Request, operation_id: str, path: str) ->
 
 async def submit(state: ProxyState, operation: Operation, request: Request) -> Response:
     call = _begin(state, request, operation.operation_id, operation.path)
-    limit = state.settings.max_body_bytes
-    declared = request.headers.get("content-length", "")
-    raw = (
-        None
-        if declared.isdigit() and int(declared) > limit
-        else await read_limited(request.stream(), limit)
-    )
-    if raw is None:  # never buffered beyond the limit, never forwarded
+    call.body = await _read_body(request, state.settings.max_body_bytes)
+    if call.body is None:  # never buffered beyond the limit, never forwarded
+        limit = state.settings.max_body_bytes
         too_large = Rejection(413, "Payload Too Large", f"body: must be at most {limit} bytes")
         call.findings.append(Finding("request-body-size", too_large.message))
         return _refuse(state, call, "body-too-large", too_large.status, too_large.body())
-    call.body = raw
+    headers = request.headers
     inbound = check_submit(
         state.contract,
         operation,
-        request.headers.get("content-type", ""),
-        raw,
-        request.headers.get("x-webhook-url"),
+        headers.get("content-type", ""),
+        call.body,
+        headers.get("x-webhook-url"),
     )
     refused = _check_inbound(state, call, inbound)
     if refused is not None:
@@ -105,14 +100,10 @@ async def submit(state: ProxyState, operation: Operation, request: Request) -> R
     upstream = await _forward(state, call, request)
     if reservation is not None:
         state.spend.settle(reservation, upstream.status)
-    answer = parse_body(upstream.body) if upstream.status is not None else None
-    if upstream.status is not None:
-        call.findings += check_answer(
-            state.answers, operation.operation_id, upstream.status, upstream.headers, upstream.body
-        )
-        if 200 <= upstream.status < 300:
-            call.findings += check_accepted(operation, state.settings.upstream, answer)
-            _follow(state, call, operation, answer, num_images)
+    answer = _check_upstream(state, call, upstream)
+    if upstream.status is not None and 200 <= upstream.status < 300:
+        call.findings += check_accepted(operation, state.settings.upstream, answer)
+        _follow(state, call, operation, answer, num_images)
     label = scenario_of(operation, call.key is not None, upstream.status, inbound.body, num_images)
     return _finish(state, call, upstream, label, _rewritten(answer, proxy_base(request)))
 
@@ -125,15 +116,29 @@ async def status(state: ProxyState, request: Request) -> Response:
     if refused is not None:
         return refused
     upstream = await _forward(state, call, request)
-    if upstream.status is not None:
-        call.findings += check_answer(
-            state.answers, STATUS_OPERATION, upstream.status, upstream.headers, upstream.body
-        )
-        answer = parse_body(upstream.body)
-        if upstream.status == 200 and isinstance(answer, dict):
-            call.findings += state.tracker.observe(request_id, answer, time.monotonic())
+    answer = _check_upstream(state, call, upstream)
+    if upstream.status == 200 and isinstance(answer, dict):
+        call.findings += state.tracker.observe(request_id, answer, time.monotonic())
     label = scenario_of(None, call.key is not None, upstream.status, None, None)
     return _finish(state, call, upstream, label, None)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is (or says it is) larger than ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    return await read_limited(request.stream(), limit)
+
+
+def _check_upstream(state: ProxyState, call: Call, upstream: Upstream) -> Any:
+    """The answer's JSON (None: none or not JSON), after checking it against the contract."""
+    if upstream.status is None:
+        return None
+    call.findings += check_answer(
+        state.answers, call.operation_id, upstream.status, upstream.headers, upstream.body
+    )
+    return parse_body(upstream.body)
 
 
 def _check_inbound(state: ProxyState, call: Call, inbound: Inbound) -> Response | None:
