@@ -22,8 +22,6 @@ from mock_gateway.testing.server_thread import listening_socket
 from proxy_helpers import proxy_client, report
 from seedream_client import Gateway, PollPolicy
 from seedream_client.cli import main as seedream
-from server_process import ROOT
-from test_docs_testing import BLOCK, run_pytest
 
 LOCAL = "x-mock-proxy"
 
@@ -222,16 +220,6 @@ def test_what_the_report_keeps_is_bounded() -> None:
     assert [v["seq"] for v in kept["violations"]] == [4, 5]
     body = kept["exchanges"][-1]["request"]["body"]
     assert isinstance(body, str) and body.endswith("characters)") and len(body) < 80
-
-
-def test_the_readme_example_passes_as_a_user_test(tmp_path: Path) -> None:
-    text = (ROOT / "README.md").read_text()
-    start = text.index("## Developing against the live gateway")
-    section = text[start : text.index("\n## ", start + 1)]
-    [code] = [code for lang, code in BLOCK.findall(section) if lang == "python"]
-    (tmp_path / "test_readme_proxy.py").write_text(code)
-    result = run_pytest(tmp_path)
-    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
 
 
 def test_the_fixture_proxy_records_and_binds_loopback(mock_gateway: Any, tmp_path: Path) -> None:
