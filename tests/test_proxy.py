@@ -232,3 +232,23 @@ def test_the_fixture_proxy_records_and_binds_loopback(mock_gateway: Any, tmp_pat
     assert [e["scenario"] for e in exchanges] == ["submit.generated-valid"]
     assert index["target"]["kind"] == "proxy"
     assert build_parser().parse_args(["proxy", "--upstream", "http://x"]).host == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("content", "headers"),
+    [
+        (b'{"prompt": "a cat"}', {"X-Webhook-URL": "http://[::1"}),  # not even a URL
+        (b"\xff\xfe", {}),  # not UTF-8
+        (b'{"prompt": "\\ud800"}', {}),  # a lone surrogate
+        (b'{"prompt": "a cat", "num_images": 1e400}', {}),
+    ],
+)
+def test_malformed_requests_get_the_gateways_4xx_never_a_500(
+    gateway_proxy: GatewayProxy, content: bytes, headers: dict[str, str]
+) -> None:
+    with _client(gateway_proxy) as http:
+        answer = http.post(
+            T2I, content=content, headers={"Content-Type": "application/json", **headers}
+        )
+    assert answer.status_code == 400 and set(answer.json()) == {"error", "message"}
+    assert len(gateway_proxy.violations()) == 1
