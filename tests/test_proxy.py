@@ -252,3 +252,18 @@ def test_malformed_requests_get_the_gateways_4xx_never_a_500(
         )
     assert answer.status_code == 400 and set(answer.json()) == {"error", "message"}
     assert len(gateway_proxy.violations()) == 1
+
+
+def test_a_recording_that_fails_never_breaks_the_traffic(
+    mock_gateway: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import shutil
+
+    record = tmp_path / "recording"
+    with GatewayProxy.start(mock_gateway, record_dir=record) as proxy, _client(proxy) as http:
+        shutil.rmtree(record)  # the disk went away under the proxy
+        answer = http.post(T2I, json={"prompt": "a cat"})
+        assert answer.status_code == 202
+        assert proxy.report()["counts"]["exchanges"] == 1  # reported, not recorded
+    assert "could not report or record exchange #1" in caplog.text
+    assert "could not finish the recording" in caplog.text

@@ -9,6 +9,7 @@ record. Local answers carry ``X-Mock-Proxy`` saying why the upstream never saw t
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,6 +34,7 @@ from mock_gateway.web.streams import read_limited
 from seedream_contracts.document import STATUS_PREFIX
 from seedream_contracts.exchange import Exchange
 
+log = logging.getLogger("mock_gateway.proxy")
 LOCAL_HEADER = "X-Mock-Proxy"  # on every answer the proxy gave itself
 
 
@@ -194,26 +196,14 @@ def _exchange(call: Call, url: str, label: str) -> Exchange:
     )
 
 
-def _report_findings(state: ProxyState, call: Call) -> None:
-    for finding in call.findings:
-        state.report.violation(call.seq, call.operation_id, finding, call.request_id)
-
-
 def _finish(
     state: ProxyState, call: Call, upstream: Upstream, label: str, body: bytes | None
 ) -> Response:
-    _report_findings(state, call)
     exchange = _exchange(call, upstream.url, label)
-    exchange.status, exchange.elapsed, exchange.error = (
-        upstream.status,
-        upstream.elapsed,
-        upstream.error,
-    )
+    exchange.status, exchange.elapsed = upstream.status, upstream.elapsed
+    exchange.error = upstream.error
     exchange.response_headers, exchange.response_body = upstream.headers, upstream.body
-    fixture = state.sanitizer.exchange(exchange)
-    if state.recorder is not None:
-        state.recorder.write(fixture)
-    state.report.exchange(fixture, len(call.findings), local=False)
+    _keep(state, call, exchange, local=False)
     if upstream.status is None:
         status = 504 if upstream.timed_out else 502
         message = state.sanitizer.text(
@@ -225,17 +215,31 @@ def _finish(
     return Response(body if body is not None else upstream.body, upstream.status, headers=headers)
 
 
+def _keep(state: ProxyState, call: Call, exchange: Exchange, local: bool) -> None:
+    """Report (and, for forwarded calls, record) the exchange. A failure here is the
+    proxy's own bug: it is logged, and the caller still gets its answer."""
+    try:
+        for finding in call.findings:
+            state.report.violation(call.seq, call.operation_id, finding, call.request_id)
+        fixture = state.sanitizer.exchange(exchange)
+        state.report.exchange(fixture, len(call.findings), local=local)
+        if state.recorder is not None and not local:
+            state.recorder.write(fixture)
+    except Exception as exc:  # never let bookkeeping break the caller's traffic
+        shown = state.sanitizer.text(str(exc)) if isinstance(exc, OSError) else type(exc).__name__
+        log.error("proxy could not report or record exchange #%d: %s", call.seq, shown)
+
+
 def _refuse(
     state: ProxyState, call: Call, reason: str, status: int, body: dict[str, str]
 ) -> Response:
     """Answer locally; the upstream never sees the call (and nothing is recorded)."""
-    _report_findings(state, call)
     state.report.refusal(call.seq, call.operation_id, reason, status, body["message"])
     exchange = _exchange(call, state.settings.upstream + call.path, "proxy.refused")
     exchange.status = status
     exchange.response_body = json.dumps(body).encode()
     exchange.response_headers = {"content-type": "application/json", LOCAL_HEADER: reason}
-    state.report.exchange(state.sanitizer.exchange(exchange), len(call.findings), local=True)
+    _keep(state, call, exchange, local=True)
     return _local(JSONBody(body, status_code=status), reason)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,8 @@ from mock_gateway.proxy.report import ProxyReport
 from mock_gateway.proxy.settings import ProxySettings
 from mock_gateway.proxy.spend import SpendCap
 from mock_gateway.validation.contract import Contract, load_contract
+
+log = logging.getLogger("mock_gateway.proxy")
 
 
 @dataclass
@@ -56,6 +59,9 @@ class ProxyState:
     def close(self) -> str:
         """Finish the recording (its index) once; the session's summary."""
         if self.recorder is not None and not self.closed:
-            self.recorder.close(self.tracker.timings.summary())
+            try:
+                self.recorder.close(self.tracker.timings.summary())
+            except OSError as exc:  # e.g. the directory went away: say so, stop anyway
+                log.error("proxy could not finish the recording: %s", exc)
         self.closed = True
         return self.report.summary(self.spend.summary())
