@@ -267,3 +267,19 @@ def test_a_recording_that_fails_never_breaks_the_traffic(
         assert proxy.report()["counts"]["exchanges"] == 1  # reported, not recorded
     assert "could not report or record exchange #1" in caplog.text
     assert "could not finish the recording" in caplog.text
+
+
+@pytest.mark.gateway_proxy(max_spend_usd="0.105")
+def test_concurrent_submits_never_take_the_session_over_the_limit(
+    gateway_proxy: GatewayProxy,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def submit(_: int) -> int:
+        with _client(gateway_proxy) as http:
+            return http.post(T2I, json={"prompt": "a cat"}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(submit, range(8)))
+    assert statuses == [202] * 3 + [402] * 5  # $0.035 each: three fit in $0.105
+    assert gateway_proxy.report()["spend"]["spent_usd"] == "0.105"
