@@ -221,3 +221,20 @@ def test_status_ids_and_bodies_beyond_the_contract() -> None:
     assert long_id.status_code == 404  # forwarded: the mock has no such request
     assert huge.status_code == 413 and huge.headers["x-mock-proxy"] == "body-too-large"
     assert found == ["request-status-id", "request-body-size"]
+
+
+def huge_request_id(
+    method: str, path: str, status: int, headers: dict[str, str], body: bytes
+) -> Any:
+    """A 202 whose request_id is 100,000 characters (schema messages quote it)."""
+    if not _accepted(method, path, status):
+        return status, headers, body
+    return status, headers, _edit_json(body, lambda data: {**data, "request_id": "x" * 100_000})
+
+
+def test_evidence_is_kept_short_and_on_one_line() -> None:
+    with _upstream(huge_request_id) as upstream, proxy_client(upstream.base_url) as http:
+        http.post(T2I, json={"prompt": "a cat"})
+        found = report(http)["violations"]
+    assert {v["rule"] for v in found} == {"body-schema", "id-prefix", "polling-url"}
+    assert all(len(v["evidence"]) < 600 and "\n" not in v["evidence"] for v in found)

@@ -17,6 +17,7 @@ from typing import Any
 from mock_gateway.proxy.findings import Finding
 
 log = logging.getLogger("mock_gateway.proxy")
+MAX_EVIDENCE = 500  # characters of evidence kept and logged per violation
 
 
 def _cut(value: Any, limit: int) -> Any:
@@ -58,36 +59,28 @@ class ProxyReport:
     ) -> None:
         self.counts["violations"] += 1
         self.by_rule[finding.rule] += 1
-        entry = {
-            "seq": seq,
-            "operation": operation,
-            "rule": finding.rule,
-            "evidence": finding.evidence,
-            "request_id": request_id,
-        }
-        self.violations.append(entry)
+        evidence = self._line(finding.evidence)
+        entry = {"seq": seq, "operation": operation, "rule": finding.rule}
+        self.violations.append({**entry, "evidence": evidence, "request_id": request_id})
         where = f" {request_id}" if request_id else ""
         log.warning(
-            "proxy violation #%d %s%s [%s] %s",
-            seq,
-            operation,
-            where,
-            finding.rule,
-            finding.evidence,
+            "proxy violation #%d %s%s [%s] %s", seq, operation, where, finding.rule, evidence
         )
 
     def refusal(self, seq: int, operation: str, reason: str, status: int, message: str) -> None:
         self.counts["refusals"] += 1
-        self.refusals.append(
-            {
-                "seq": seq,
-                "operation": operation,
-                "reason": reason,
-                "status": status,
-                "message": message,
-            }
-        )
+        message = self._line(message)
+        entry = {"seq": seq, "operation": operation, "reason": reason, "status": status}
+        self.refusals.append({**entry, "message": message})
         log.warning("proxy refused #%d %s [%s] %s", seq, operation, reason, message)
+
+    def _line(self, text: str) -> str:
+        """``text`` without keys, on one line, and short (a schema message can quote a
+        whole body)."""
+        line = " ".join(self.scrub(text).split())
+        if len(line) > MAX_EVIDENCE:
+            return f"{line[:MAX_EVIDENCE]}... ({len(line)} characters)"
+        return line
 
     def exchange(self, fixture: dict[str, Any], violations: int, local: bool) -> None:
         """A sanitized exchange (the recording's form), its bodies cut for memory."""
