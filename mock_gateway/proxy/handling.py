@@ -103,11 +103,13 @@ async def submit(state: ProxyState, operation: Operation, request: Request) -> R
     if reservation is not None:
         state.spend.settle(reservation, upstream.status)
     answer = _check_upstream(state, call, upstream)
+    rewritten = None
     if upstream.status is not None and 200 <= upstream.status < 300:
         call.findings += check_accepted(operation, state.settings.upstream, answer)
         _follow(state, call, operation, answer, num_images)
+        rewritten = _rewritten(answer, proxy_base(request))
     label = scenario_of(operation, call.key is not None, upstream.status, inbound.body, num_images)
-    return _finish(state, call, upstream, label, _rewritten(answer, proxy_base(request)))
+    return _finish(state, call, upstream, label, rewritten)
 
 
 async def status(state: ProxyState, request: Request) -> Response:
@@ -172,7 +174,8 @@ def _rewritten(answer: Any, base: str) -> bytes | None:
     if STATUS_PREFIX not in url:
         return None
     rewritten = {**answer, "polling_url": base + STATUS_PREFIX + url.rsplit(STATUS_PREFIX, 1)[1]}
-    return json.dumps(rewritten, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # ASCII escapes: equal JSON, and safe for any string the upstream sent (lone surrogates)
+    return json.dumps(rewritten, separators=(",", ":")).encode("ascii")
 
 
 async def _forward(state: ProxyState, call: Call, request: Request) -> Upstream:
