@@ -20,7 +20,7 @@ from mock_gateway.testing.proxy_support import GatewayProxy
 from mock_gateway.testing.receiver import WebhookReceiver
 from mock_gateway.testing.server_thread import listening_socket
 from proxy_helpers import proxy_client, report
-from seedream_client import Gateway, PollPolicy
+from seedream_client import AsyncGateway, Gateway, PollPolicy
 from seedream_client.cli import main as seedream
 
 LOCAL = "x-mock-proxy"
@@ -74,6 +74,19 @@ def test_gateway_client_runs_unchanged_through_the_proxy(
     assert status.status == "COMPLETED" and len(files) == 2
     assert bp.status.status == "COMPLETED" and len(bp.files) == 1
     assert all(path.stat().st_size > 0 for path in [*files, *bp.files])
+    gateway_proxy.assert_no_violations()
+
+
+@pytest.mark.anyio
+async def test_async_gateway_runs_unchanged_through_the_proxy(
+    gateway_proxy: GatewayProxy, tmp_path: Path
+) -> None:
+    poll = PollPolicy(initial=0.2, multiplier=1.0, maximum=0.2)
+    async with AsyncGateway(gateway_proxy.key, gateway_proxy.base_url, poll=poll) as gw:
+        job = await gw.text_to_image("a paper boat", num_images=3)
+        await job.wait(timeout=30)
+        files = await job.download(tmp_path)
+    assert len(files) == 3
     gateway_proxy.assert_no_violations()
 
 
