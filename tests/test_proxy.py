@@ -225,8 +225,8 @@ def test_upstream_that_does_not_answer_gets_502_and_keeps_the_reservation() -> N
 def test_what_the_report_keeps_is_bounded() -> None:
     limits: dict[str, Any] = {"max_exchanges": 3, "max_violations": 2, "max_body_chars": 40}
     with start_server() as mock, proxy_client(mock.base_url, **limits) as http:
-        for _ in range(5):
-            http.post(T2I, json={"prompt": "a cat " * 20, "num_images": 0})
+        for images in range(5, 10):  # five different violations
+            http.post(T2I, json={"prompt": "a cat " * 20, "num_images": images})
         kept = report(http)
     assert kept["counts"] == {"exchanges": 5, "violations": 5, "refusals": 0}
     assert [e["seq"] for e in kept["exchanges"]] == [3, 4, 5]

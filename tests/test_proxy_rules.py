@@ -238,3 +238,17 @@ def test_evidence_is_kept_short_and_on_one_line() -> None:
         found = report(http)["violations"]
     assert {v["rule"] for v in found} == {"body-schema", "id-prefix", "polling-url"}
     assert all(len(v["evidence"]) < 600 and "\n" not in v["evidence"] for v in found)
+
+
+def test_the_same_violation_again_is_counted_not_listed_or_logged_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with _upstream(jpeg_for_png) as upstream, proxy_client(upstream.base_url) as http:
+        complete_and_read_again(http)
+        for _ in range(3):
+            http.get(STATUS_PREFIX + report(http)["violations"][0]["request_id"])
+        found = report(http)
+    (violation,) = found["violations"]
+    assert violation["rule"] == "media-type" and violation["repeats"] == 4
+    assert found["counts"]["violations"] == 5 and found["violations_by_rule"] == {"media-type": 5}
+    assert caplog.text.count("[media-type]") == 1

@@ -2,7 +2,8 @@
 
 Everything is bounded: the last N exchanges, violations and refusals are kept (older ones
 are dropped; the counts stay exact), and bodies are cut to a few thousand characters.
-Every violation is logged once, in one line, when it is found.
+Every violation is logged once, in one line, when it is first found; the same violation
+again (same operation, rule, request id and evidence) only counts as a repeat.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +49,7 @@ class ProxyReport:
         self.refusals: deque[dict[str, Any]] = deque(maxlen=refusals)
         self.counts: Counter[str] = Counter()
         self.by_rule: Counter[str] = Counter()
+        self._listed: OrderedDict[tuple[str, str, str, str], dict[str, Any]] = OrderedDict()
         self.seq = 0
 
     def next_seq(self) -> int:
@@ -57,11 +59,23 @@ class ProxyReport:
     def violation(
         self, seq: int, operation: str, finding: Finding, request_id: str | None = None
     ) -> None:
+        """Count it; list and log it the first time only (a wrong COMPLETED body read ten
+        times is one violation seen ten times, not ten log lines)."""
         self.counts["violations"] += 1
         self.by_rule[finding.rule] += 1
         evidence = self._line(finding.evidence)
-        entry = {"seq": seq, "operation": operation, "rule": finding.rule}
-        self.violations.append({**entry, "evidence": evidence, "request_id": request_id})
+        key = (operation, finding.rule, request_id or "", evidence)
+        seen = self._listed.get(key)
+        if seen is not None:
+            seen["repeats"] += 1
+            seen["last_seq"] = seq
+            return
+        entry = {"seq": seq, "operation": operation, "rule": finding.rule, "evidence": evidence}
+        entry.update(request_id=request_id, repeats=0, last_seq=seq)
+        self.violations.append(entry)
+        self._listed[key] = entry
+        while len(self._listed) > (self.violations.maxlen or 0):
+            self._listed.popitem(last=False)
         where = f" {request_id}" if request_id else ""
         log.warning(
             "proxy violation #%d %s%s [%s] %s", seq, operation, where, finding.rule, evidence
