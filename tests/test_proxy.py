@@ -18,7 +18,7 @@ from gateway_helpers import BP_T2I, T2I
 from mock_gateway.testing.plugin_support import start_server
 from mock_gateway.testing.proxy_support import GatewayProxy
 from mock_gateway.testing.receiver import WebhookReceiver
-from mock_gateway.testing.server_thread import listening_socket
+from mock_gateway.web.server import listening_socket
 from proxy_helpers import proxy_client, report
 from seedream_client import AsyncGateway, Gateway, PollPolicy
 from seedream_client.cli import main as seedream

@@ -19,10 +19,8 @@ Point your client at {base} instead of the gateway; keys and headers are passed 
 
 
 def serve_proxy(settings: ProxySettings, host: str, port: int, log_level: str) -> int:
-    import uvicorn
-
     from mock_gateway.proxy.app import create_proxy_app
-    from mock_gateway.testing.server_thread import listening_socket
+    from mock_gateway.web.server import ConnectionLimits, GuardedServer, listening_socket
 
     try:
         sock = listening_socket(host, port)
@@ -50,10 +48,15 @@ def serve_proxy(settings: ProxySettings, host: str, port: int, log_level: str) -
     # A request line can carry a key (?subscription-key=...): neither uvicorn's access log
     # nor httpx's request log (INFO) may print one.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    config = uvicorn.Config(
-        app, log_level=log_level, lifespan="on", access_log=False, timeout_graceful_shutdown=5
+    # The mock's server: uvicorn with bounds on idle and slow connections and their number.
+    server = GuardedServer(
+        app,
+        ConnectionLimits(),
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=5,
     )
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))  # as ``serve``: a clean stop
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(config).run(sockets=[sock])
+        server.run(sockets=[sock])
     return 0
