@@ -1,4 +1,5 @@
-"""``mock-gateway serve``: run the mock under uvicorn (also ``python -m mock_gateway``)."""
+"""``mock-gateway serve``: run the mock under uvicorn (also ``python -m mock_gateway``);
+``mock-gateway proxy``: the validating proxy (``mock_gateway/proxy/``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mock_gateway.config.settings import ConfigError, Settings
+from mock_gateway.proxy.command import add_proxy_parser, run_proxy
 
 if TYPE_CHECKING:
     from mock_gateway.web.server import ConnectionLimits
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     add_extension_options(serve)
     add_connection_options(serve)
+    add_proxy_parser(commands, port_number)
     return parser
 
 
@@ -248,6 +251,8 @@ def serve(
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "proxy":
+        return run_proxy(args)
     try:
         settings = settings_from_args(args)
     except ConfigError as exc:

@@ -1,7 +1,8 @@
-"""docs/testing-with-the-mock.md runs as written: its Python blocks (and the one in the
-README's "Steering the mock from tests" section) are test files that a separate pytest
-process runs with the installed plugin, the way a user's suite would; its CI shell block
-starts, steers and stops a real ``mock-gateway serve``."""
+"""docs/testing-with-the-mock.md runs as written: its Python blocks (and those of the
+README's sections "Steering the mock from tests" and "Developing against the live gateway")
+are test files that a separate pytest process runs with the installed plugin, the way a
+user's suite would; its CI shell block starts, steers and stops a real ``mock-gateway
+serve``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "testing-with-the-mock.md"
 README_SECTION = "## Steering the mock from tests"
+PROXY_SECTION = "## Developing against the live gateway"
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -27,10 +29,10 @@ def blocks(language: str, text: str | None = None) -> list[str]:
     return [code for lang, code in BLOCK.findall(source) if lang == language]
 
 
-def readme_section() -> str:
+def readme_section(title: str = README_SECTION) -> str:
     text = (ROOT / "README.md").read_text()
-    start = text.index(README_SECTION)
-    end = text.find("\n## ", start + len(README_SECTION))
+    start = text.index(title)
+    end = text.find("\n## ", start + len(title))
     return text[start:end]
 
 
@@ -45,7 +47,8 @@ def run_pytest(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_python_examples_pass_as_user_tests(tmp_path: Path) -> None:
     examples = [*blocks("python"), *blocks("python", readme_section())]
-    assert len(examples) >= 7
+    examples += blocks("python", readme_section(PROXY_SECTION))  # the gateway_proxy fixture
+    assert len(examples) >= 8
     for number, code in enumerate(examples, 1):
         (tmp_path / f"test_doc_example_{number}.py").write_text(code)
     result = run_pytest(tmp_path)

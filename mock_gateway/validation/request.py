@@ -105,6 +105,14 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+def check_content_type(content_type: str) -> Rejection | None:
+    """A submit body must be declared ``application/json`` (parameters such as a charset
+    are fine)."""
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        return bad_request(f"Content-Type: must be application/json (got {content_type or 'none'})")
+    return None
+
+
 def parse_json(raw: bytes) -> Any | Rejection:
     try:
         body = json.loads(raw)

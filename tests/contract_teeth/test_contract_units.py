@@ -16,6 +16,7 @@ import requests
 
 from seedream_contracts.diff import compare, load_profile
 from seedream_contracts.documented import DEFAULT_DIR, build
+from seedream_contracts.exchange import Exchange
 from seedream_contracts.guard import BudgetExceeded, SpendGuard
 from seedream_contracts.redact import Redactor
 from seedream_contracts.safety import (
@@ -26,7 +27,7 @@ from seedream_contracts.safety import (
     unsafe_urls,
 )
 from seedream_contracts.spec import clamp_images, load_contract
-from seedream_contracts.transport import Exchange, GuardedSession, UnsafeRequest
+from seedream_contracts.transport import GuardedSession, UnsafeRequest
 
 SAMPLE = load_contract().sample_urls[0]
 RECEIVER = "http://127.0.0.1:9/hook/abc/"
