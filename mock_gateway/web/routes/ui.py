@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mock_gateway.inspector import MEDIA_TYPES, asset
+from mock_gateway.web.responses import not_found_route
 from mock_gateway.web.routes.control_input import problem
 
 PAGE = "index.html"
@@ -43,13 +44,26 @@ async def page_asset(request: Request) -> Response:
     return _file(name) if name != PAGE else problem(404, "the page itself is /_mock/ui")
 
 
+def _to_page(request: Request) -> Response:
+    return RedirectResponse(f"{request.scope.get('root_path', '')}/_mock/ui", status_code=307)
+
+
 async def control_root(request: Request) -> Response:
     """``/_mock/`` (the banner's control URL) leads to the page."""
-    return RedirectResponse(f"{request.scope.get('root_path', '')}/_mock/ui", status_code=307)
+    return _to_page(request)
+
+
+async def gateway_root(request: Request) -> Response:
+    """``/`` answers clients as APIM does (404), but a browser (one that asks for HTML)
+    opening the banner's first URL is led to the page."""
+    if "text/html" in request.headers.get("accept", ""):
+        return _to_page(request)
+    return not_found_route()
 
 
 def ui_routes() -> list[Route]:
     return [
+        Route("/", gateway_root, methods=["GET"]),
         Route("/_mock/", control_root, methods=["GET"]),
         Route("/_mock/ui", page, methods=["GET"]),
         Route("/_mock/ui/{name}", page_asset, methods=["GET"]),
