@@ -221,9 +221,15 @@
     const steps = job.timeline.map((moment, i) => {
       const previous = job.timeline[i - 1];
       const delta = previous ? ` +${(moment.time - previous.time).toFixed(2)}s` : "";
-      return el("li", { class: moment.status.toLowerCase() }, el("b", { text: moment.status }), " ", el("span", { class: "mono", text: clockText(moment.at) + delta }));
+      return el("li", { class: moment.status.toLowerCase() }, el("b", { text: moment.status }), " ", el("span", { class: "mono", text: clockText(moment.at) }), delta ? el("span", { class: "delta", text: delta }) : null);
     });
     return el("ol", { class: "timeline" }, steps);
+  }
+
+  // "<slug>_<uuid>": may wrap after the underscore, the slug shown quieter.
+  function requestIdNode(requestId) {
+    const cut = requestId.indexOf("_") + 1;
+    return el("div", { class: "request-id mono" }, el("span", { class: "rid-prefix", text: requestId.slice(0, cut) }), el("wbr"), el("span", { class: "rid", text: requestId.slice(cut) }));
   }
 
   function webhookNode(hook) {
@@ -242,7 +248,8 @@
   }
 
   function jobRow(job, old) {
-    const oldThumbs = old && old.thumbSig === job.thumbnails.join() ? old.firstChild : null;
+    const thumbSig = `${job.status} ${job.thumbnails.join()}`;
+    const oldThumbs = old && old.thumbSig === thumbSig ? old.firstChild : null;
     const thumbsCell =
       oldThumbs ||
       el(
@@ -250,7 +257,7 @@
         { class: "col-thumbs" },
         job.thumbnails.length
           ? el("div", { class: "thumbs" }, job.thumbnails.slice(0, 4).map((path, i) => thumbnail(path, job.media_url[i], i)), job.thumbnails.length > 4 ? el("span", { class: "more", text: `+${job.thumbnails.length - 4}` }) : null)
-          : el("div", { class: `thumb placeholder ${job.status.toLowerCase()}`, text: job.status === "COMPLETED" ? "" : "…" }),
+          : el("div", { class: `thumb placeholder ${job.status.toLowerCase()}`, text: { QUEUED: "…", PROCESSING: "…", FAILED: "✕", ERROR: "✕" }[job.status] || "" }),
       );
     const row = el(
       "tr",
@@ -259,7 +266,7 @@
       el(
         "td",
         { class: "col-job" },
-        el("div", { class: "request-id mono", text: job.request_id }),
+        requestIdNode(job.request_id),
         el("div", { class: "model" }, el("span", { class: "tag", text: job.model_id }), job.model !== job.model_id ? el("span", { class: "muted small", text: job.model }) : null, el("span", { class: "muted small", text: `${job.width}×${job.height} · ${plural(job.num_images, "image")}` })),
         el("div", { class: "prompt", title: job.prompt, text: job.prompt }),
       ),
@@ -269,7 +276,7 @@
       el("td", {}, webhookNode(job.webhook)),
       el("td", { class: "error-text", text: job.error || "" }),
     );
-    row.thumbSig = job.thumbnails.join();
+    row.thumbSig = thumbSig;
     return row;
   }
 
