@@ -71,11 +71,12 @@
         resolve();
       };
     });
-    dialog.addEventListener("cancel", (event) => event.preventDefault(), { once: true });
     dialog.showModal();
     $("token-input").focus();
     return tokenPrompt;
   }
+
+  $("token-dialog").addEventListener("cancel", (event) => event.preventDefault()); // Esc: stay
 
   async function call(method, path, body) {
     for (;;) {

@@ -8,7 +8,6 @@ request journal, so an open inspector page does not show up in what it inspects.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import anyio.to_thread
@@ -99,19 +98,25 @@ def job_document(state: MockState, job: Job, media_base: str) -> dict[str, Any]:
     }
 
 
-def matching_jobs(state: MockState, params: dict[str, str]) -> Iterator[Job]:
-    """The jobs the filters select, newest first (the queue holds them in submit order)."""
+def jobs_page(
+    state: MockState, params: dict[str, str], offset: int, limit: int
+) -> tuple[list[Job], int]:
+    """One page of the jobs the filters select, newest first, and how many they select.
+    Unfiltered (what the page asks most), only the page itself is walked."""
     key, model, status = params.get("key"), params.get("model"), params.get("status")
     if status is not None and status not in STATUSES:
         raise BadInput(f"status: must be one of {', '.join(STATUSES)} (got {status[:40]!r})")
-    for job in reversed(list(state.core.queue)):
-        if key is not None and job.owner != key:
-            continue
-        if model is not None and model not in (job.spec.slug, job.spec.model):
-            continue
-        if status is not None and job.status != status:
-            continue
-        yield job
+    queue = state.core.queue
+    if key is None and model is None and status is None:
+        return list(itertools.islice(queue.newest_first(), offset, offset + limit)), len(queue)
+    found = [
+        job
+        for job in queue.newest_first()
+        if (key is None or job.owner == key)
+        and (model is None or model in (job.spec.slug, job.spec.model))
+        and (status is None or job.status == status)
+    ]
+    return found[offset : offset + limit], len(found)
 
 
 @guarded
@@ -123,11 +128,11 @@ async def list_jobs(request: Request) -> Response:
     limit = query_int(params, "limit", 1, MAX_PAGE) or MAX_PAGE
     offset = query_int(params, "offset", 0, 2**53) or 0
     state.pump()
-    found = list(matching_jobs(state, params))
+    jobs, total = jobs_page(state, params, offset, limit)
     media_base = f"{base_url(request)}/media"
-    page = [job_document(state, job, media_base) for job in found[offset : offset + limit]]
-    following = offset + limit if offset + limit < len(found) else None
-    return JSONBody({"jobs": page, "total": len(found), "next_offset": following})
+    page = [job_document(state, job, media_base) for job in jobs]
+    following = offset + limit if offset + limit < total else None
+    return JSONBody({"jobs": page, "total": total, "next_offset": following})
 
 
 @guarded
