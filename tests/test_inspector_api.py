@@ -228,3 +228,22 @@ def test_every_url_the_banner_prints_answers() -> None:
                     url = url.replace("<request_id>", request_id)
                     response = http.get(url)
                     assert response.status_code == 200, (url, response.text[:200])
+
+
+def test_the_page_files_ship_in_the_wheel() -> None:
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    import mock_gateway.inspector as inspector
+    from mock_gateway.inspector import MEDIA_TYPES, asset
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    setuptools = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]
+    globs = setuptools["package-data"]["mock_gateway.inspector"]
+    folder = Path(inspector.__file__).parent
+    files = [path.name for path in folder.iterdir() if path.suffix not in (".py", ".pyc")]
+    files = [name for name in files if name != "__pycache__"]
+    assert sorted(files) == sorted(MEDIA_TYPES)
+    assert all(any(fnmatch.fnmatch(name, glob) for glob in globs) for name in files), globs
+    assert all(asset(name) for name in MEDIA_TYPES)

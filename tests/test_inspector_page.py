@@ -276,6 +276,8 @@ def test_nothing_a_client_sends_runs_as_script(page: Any, mock: Mock, console: C
         "POST", "/faults", {"prompt_contains": "svg", "outcome": "FAILED", "error": HOSTILE[1]}
     )
     ids = [mock.submit(prompt) for prompt in HOSTILE]
+    hook = "https://hooks.example.com/<script>window.__pwned='hook'</script>"
+    mock.submit("hostile webhook", **{"X-Webhook-URL": hook})
     open_page(page, mock)
     for request_id, prompt in zip(ids, HOSTILE, strict=True):
         expect(job_row(page, request_id).locator(".prompt")).to_have_text(prompt)
@@ -283,6 +285,10 @@ def test_nothing_a_client_sends_runs_as_script(page: Any, mock: Mock, console: C
     for tab in ("keys", "journal", "faults", "webhooks", "jobs"):
         page.click(f"[data-tab={tab}]")
         page.wait_for_timeout(700)  # one poll's worth of rendering each
+        if tab == "webhooks":
+            expect(page.locator("#webhooks-body")).to_contain_text(hook)
+        if tab == "keys":
+            expect(page.locator("#keys-body")).to_contain_text(HOSTILE[1])  # the note
     assert page.evaluate("window.__pwned") is None
     assert page.locator("img[onerror], svg[onload], script:not([src])").count() == 0
     assert console.errors == [], "nothing was even attempted (no CSP violation reported)"
