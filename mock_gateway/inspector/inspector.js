@@ -388,7 +388,7 @@
       el("td", {}, el("span", { class: "method", text: entry.method }), " ", el("span", { class: "mono path", text: entry.path }), body),
       el("td", { class: "mono", text: entry.key || "–" }),
       el("td", { class: "num" }, entry.status == null ? badge("dropped", "error") : el("span", { class: `http s${String(entry.status)[0]}`, text: entry.status })),
-      el("td", { class: "mono small", text: entry.request_id || "" }),
+      el("td", { class: "small" }, entry.request_id ? requestIdNode(entry.request_id) : null),
       el("td", {}, notes),
     );
   }
@@ -433,7 +433,7 @@
     return el(
       "tr",
       { "data-delivery": delivery.id, "data-request-id-hook": delivery.request_id },
-      el("td", {}, el("div", { class: "mono small", text: delivery.request_id }), el("div", { class: "mono url", text: delivery.url }), el("div", { class: "muted small", text: `key ${delivery.key} · created ${clockText(delivery.created_at)}` })),
+      el("td", {}, requestIdNode(delivery.request_id), el("div", { class: "mono url", text: delivery.url }), el("div", { class: "muted small", text: `key ${delivery.key} · created ${clockText(delivery.created_at)}` })),
       el(
         "td",
         {},
@@ -541,7 +541,8 @@
     const state = $("clock-state");
     state.textContent = clock.frozen ? "frozen" : "running";
     state.dataset.state = clock.frozen ? "frozen" : "running";
-    $("clock-time").textContent = clock.now.replace("T", " ").replace("Z", " UTC");
+    $("clock-time").textContent = clockText(clock.now);
+    $("clock-time").title = `${clock.now.replace("T", " ").replace("Z", " UTC")} (mock time)`;
     $("clock-rate").textContent = `×${clock.rate}`;
     $("freeze").disabled = clock.frozen;
   }
