@@ -27,10 +27,9 @@ REQUIRED = os.environ.get("MOCK_GATEWAY_UI_TESTS") == "required"  # make test-ui
 
 
 def chromium_path() -> str | None:
-    found = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    if found is None and os.path.exists("/usr/bin/chromium"):
-        found = "/usr/bin/chromium"
-    return found
+    """``$CHROMIUM`` if set, else Debian's ``chromium`` on the PATH (None: not installed)."""
+    wanted = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    return wanted if os.access(wanted, os.X_OK) else None
 
 
 def missing() -> str | None:
