@@ -28,6 +28,7 @@ from mock_gateway.web.routes.media import render_request
 from mock_gateway.web.state import MockState
 
 MAX_PAGE = 1000
+MAX_OFFSET = 2**53 - 1  # what every JSON reader holds exactly
 STATUSES = [status.value for status in JobStatus]
 RATE_GROUPS = ("submit", "status")
 
@@ -126,7 +127,7 @@ async def list_jobs(request: Request) -> Response:
     state = mock_state(request)
     params = query(request, ["key", "model", "status", "limit", "offset"])
     limit = query_int(params, "limit", 1, MAX_PAGE) or MAX_PAGE
-    offset = query_int(params, "offset", 0, 2**53) or 0
+    offset = query_int(params, "offset", 0, MAX_OFFSET) or 0
     state.pump()
     jobs, total = jobs_page(state, params, offset, limit)
     media_base = f"{base_url(request)}/media"
