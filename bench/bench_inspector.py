@@ -168,8 +168,10 @@ def main(args: argparse.Namespace) -> None:
         viewer.start()
         closed: list[LoadResult] = []
         opened: list[LoadResult] = []
-        for _ in range(args.rounds):  # interleaved, so drift on a shared machine evens out
-            for visible, results in ((False, closed), (True, opened)):
+        asyncio.run(polls(port, path, 2.0, args.connections))  # warm-up, not counted
+        for number in range(args.rounds):  # interleaved, in alternating order, so drift and
+            phases = [(False, closed), (True, opened)]  # what follows a switch even out
+            for visible, results in phases if number % 2 == 0 else phases[::-1]:
                 viewer.show(visible)
                 results.append(asyncio.run(polls(port, path, args.seconds, args.connections)))
         viewer.quit()
