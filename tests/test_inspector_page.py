@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from browser_helpers import CHROMIUM_ARGS, REQUIRED, Console, Mock, chromium_path, missing
-from gateway_helpers import T2I
+from gateway_helpers import BP_T2I, T2I
 from server_process import running_mock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,6 +140,13 @@ def test_filters_narrow_the_jobs_by_key_and_status(page: Any, mock: Mock) -> Non
     page.select_option("#filter-status", "COMPLETED")
     expect(page.locator("#jobs-body tr")).to_have_count(2)
     expect(job_row(page, ours)).to_be_visible()
+    headers = {"Ocp-Apim-Subscription-Key": "test-key"}
+    other = mock.http.post(BP_T2I, json={"prompt": "another model"}, headers=headers).json()
+    page.select_option("#filter-status", "")
+    expect(page.locator("#filter-model option[value=byteplus]")).to_have_count(1)
+    page.select_option("#filter-model", "byteplus")
+    expect(page.locator("#jobs-body tr")).to_have_count(1)
+    expect(job_row(page, other["request_id"])).to_contain_text("another model")
 
 
 def test_clock_buttons_step_a_frozen_job(page: Any, mock: Mock) -> None:
