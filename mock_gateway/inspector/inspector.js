@@ -166,6 +166,9 @@
   // -- a pager -----------------------------------------------------------------------
 
   function pager(box, view, total, onMove) {
+    const sig = `${view.offset}/${view.size}/${total}`;
+    if (box.dataset.sig === sig) return; // rebuilt only on change: a click is never lost
+    box.dataset.sig = sig;
     box.replaceChildren();
     if (!total) return;
     const first = view.offset + 1;
