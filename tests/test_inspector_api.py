@@ -85,14 +85,16 @@ async def test_jobs_are_paged_with_limit_and_offset() -> None:
             pages.append([job["request_id"] for job in page["jobs"]])
             offset = page["next_offset"]
         beyond = await mock.control("GET", "/jobs?offset=10")
+        counted = await mock.control("GET", "/jobs?limit=0")
     assert pages == [made[4:2:-1], made[2:0:-1], made[:1]]
     assert beyond == {"jobs": [], "total": 5, "next_offset": None}
+    assert counted == {"jobs": [], "total": 5, "next_offset": 0}
 
 
 @pytest.mark.parametrize(
     "query",
     [
-        *["status=DONE", "limit=0", "limit=1001", "limit=ten", "colour=red"],
+        *["status=DONE", "limit=-1", "limit=1001", "limit=ten", "colour=red"],
         *["offset=-1", "offset=x", "offset=9007199254740992"],
     ],
 )

@@ -126,7 +126,8 @@ async def list_jobs(request: Request) -> Response:
     or model id) and ``status`` filter, ``limit`` and ``offset`` page."""
     state = mock_state(request)
     params = query(request, ["key", "model", "status", "limit", "offset"])
-    limit = query_int(params, "limit", 1, MAX_PAGE) or MAX_PAGE
+    limit = query_int(params, "limit", 0, MAX_PAGE)
+    limit = MAX_PAGE if limit is None else limit  # 0: only the count
     offset = query_int(params, "offset", 0, MAX_OFFSET) or 0
     state.pump()
     jobs, total = jobs_page(state, params, offset, limit)
