@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -27,13 +26,14 @@ if WHY_NOT is not None:
     if REQUIRED:
         raise RuntimeError(WHY_NOT)
     pytest.skip(WHY_NOT, allow_module_level=True)  # one line in the summary, not one a test
+
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
+
 SEEN = 5000  # ms Playwright waits for what a person would see (the page polls every 500 ms)
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
+def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield launched
@@ -61,9 +61,7 @@ def console() -> Console:
 
 
 @pytest.fixture
-def page(browser: Any, console: Console) -> Iterator[Any]:
-    from playwright.sync_api import expect
-
+def page(browser: Browser, console: Console) -> Iterator[Page]:
     expect.set_options(timeout=SEEN)
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     opened = context.new_page()
@@ -74,17 +72,17 @@ def page(browser: Any, console: Console) -> Iterator[Any]:
     assert console.unexpected() == [], "JavaScript errors on the page"
 
 
-def open_page(page: Any, mock: Mock, tab: str = "jobs") -> None:
+def open_page(page: Page, mock: Mock, tab: str = "jobs") -> None:
     page.goto(f"{mock.base_url}/_mock/")  # the banner's control URL leads to the page
     page.click(f"[data-tab={tab}]")
     page.wait_for_selector("#live[data-state=live]")
 
 
-def job_row(page: Any, request_id: str) -> Any:
+def job_row(page: Page, request_id: str) -> Locator:
     return page.locator(f'[data-request-id="{request_id}"]')
 
 
-def thumbnails_loaded(page: Any, request_id: str) -> None:
+def thumbnails_loaded(page: Page, request_id: str) -> None:
     page.wait_for_function(
         """id => {
             const imgs = document.querySelectorAll(`[data-request-id="${id}"] img`);
@@ -95,9 +93,7 @@ def thumbnails_loaded(page: Any, request_id: str) -> None:
     )
 
 
-def test_jobs_appear_and_turn_completed_live_with_thumbnails(page: Any, mock: Mock) -> None:
-    from playwright.sync_api import expect
-
+def test_jobs_appear_and_turn_completed_live_with_thumbnails(page: Page, mock: Mock) -> None:
     open_page(page, mock)
     expect(page.locator("#jobs-empty")).to_be_visible()
     ids = [mock.submit(f"a lighthouse at dusk, take {n}") for n in range(3)]
@@ -118,9 +114,7 @@ def test_jobs_appear_and_turn_completed_live_with_thumbnails(page: Any, mock: Mo
     assert {entry["path"] for entry in journal} == {T2I}  # the page is not in the journal
 
 
-def test_filters_narrow_the_jobs_by_key_and_status(page: Any, mock: Mock) -> None:
-    from playwright.sync_api import expect
-
+def test_filters_narrow_the_jobs_by_key_and_status(page: Page, mock: Mock) -> None:
     mock.control("PUT", "/keys/team-b-0042", {"note": "team B"})
     ours = mock.submit("ours")
     theirs = mock.submit("theirs", key="team-b-0042")
@@ -149,9 +143,7 @@ def test_filters_narrow_the_jobs_by_key_and_status(page: Any, mock: Mock) -> Non
     expect(job_row(page, other["request_id"])).to_contain_text("another model")
 
 
-def test_clock_buttons_step_a_frozen_job(page: Any, mock: Mock) -> None:
-    from playwright.sync_api import expect
-
+def test_clock_buttons_step_a_frozen_job(page: Page, mock: Mock) -> None:
     open_page(page, mock)
     page.click("#freeze")
     expect(page.locator("#clock-state")).to_have_text("frozen")
@@ -172,9 +164,7 @@ def test_clock_buttons_step_a_frozen_job(page: Any, mock: Mock) -> None:
     assert mock.control("GET", "/clock")["rate"] == 2
 
 
-def test_keys_show_balance_after_charges_and_edits_take_effect(page: Any, mock: Mock) -> None:
-    from playwright.sync_api import expect
-
+def test_keys_show_balance_after_charges_and_edits_take_effect(page: Page, mock: Mock) -> None:
     open_page(page, mock, "keys")
     for n in range(3):
         mock.submit(f"charge {n}")
@@ -207,10 +197,8 @@ def test_keys_show_balance_after_charges_and_edits_take_effect(page: Any, mock: 
 
 
 def test_a_fault_added_from_the_form_takes_effect_and_can_be_removed(
-    page: Any, mock: Mock, console: Console
+    page: Page, mock: Mock, console: Console
 ) -> None:
-    from playwright.sync_api import expect
-
     console.allowed = ("status of 400",)  # the browser logs the refused rule below
 
     open_page(page, mock, "faults")
@@ -237,9 +225,7 @@ def test_a_fault_added_from_the_form_takes_effect_and_can_be_removed(
     assert mock.control("GET", "/faults")["faults"] == []
 
 
-def test_journal_highlights_hygiene_warnings(page: Any, mock: Mock) -> None:
-    from playwright.sync_api import expect
-
+def test_journal_highlights_hygiene_warnings(page: Page, mock: Mock) -> None:
     request_id = mock.submit("poll me")
     key = {"Ocp-Apim-Subscription-Key": "test-key"}
     for _ in range(2):  # two polls at once: the second is too fast
@@ -253,9 +239,7 @@ def test_journal_highlights_hygiene_warnings(page: Any, mock: Mock) -> None:
     expect(page.locator("#journal-body tr")).to_have_count(1)
 
 
-def test_webhooks_show_attempts_codes_errors_and_blocked_reasons(page: Any, mock: Mock) -> None:
-    from playwright.sync_api import expect
-
+def test_webhooks_show_attempts_codes_errors_and_blocked_reasons(page: Page, mock: Mock) -> None:
     blocked = mock.submit("to the outside", **{"X-Webhook-URL": "https://hooks.example.com/x"})
     refused = mock.submit("to a wrong place", **{"X-Webhook-URL": f"{mock.base_url}/_health"})
     open_page(page, mock, "webhooks")
@@ -276,9 +260,7 @@ HOSTILE = [
 ]
 
 
-def test_nothing_a_client_sends_runs_as_script(page: Any, mock: Mock, console: Console) -> None:
-    from playwright.sync_api import expect
-
+def test_nothing_a_client_sends_runs_as_script(page: Page, mock: Mock, console: Console) -> None:
     mock.control("PUT", "/keys/x<img src=y onerror=alert(1)>", {"note": HOSTILE[1]})
     mock.control(
         "POST", "/faults", {"prompt_contains": "svg", "outcome": "FAILED", "error": HOSTILE[1]}
@@ -302,9 +284,7 @@ def test_nothing_a_client_sends_runs_as_script(page: Any, mock: Mock, console: C
     assert console.errors == [], "nothing was even attempted (no CSP violation reported)"
 
 
-def test_a_token_protected_mock_asks_for_the_token_once(browser: Any, console: Console) -> None:
-    from playwright.sync_api import expect
-
+def test_a_token_protected_mock_asks_for_the_token_once(browser: Browser, console: Console) -> None:
     console.allowed = ("401",)  # the first call is refused, as it should be
     with running_mock("--control-token", "s3cret-token") as server:
         context = browser.new_context()
@@ -331,9 +311,7 @@ def test_a_token_protected_mock_asks_for_the_token_once(browser: Any, console: C
     assert console.unexpected() == []
 
 
-def test_stays_usable_at_a_thousand_jobs_paged(page: Any, mock: Mock) -> None:
-    from playwright.sync_api import expect
-
+def test_stays_usable_at_a_thousand_jobs_paged(page: Page, mock: Mock) -> None:
     mock.control("POST", "/clock/freeze")  # all stay QUEUED: no renders needed
     headers = {"Ocp-Apim-Subscription-Key": "test-key"}
     for n in range(1000):
@@ -347,9 +325,7 @@ def test_stays_usable_at_a_thousand_jobs_paged(page: Any, mock: Mock) -> None:
     expect(page.locator("#jobs-body tr").first).to_contain_text("job 949")
 
 
-def test_reset_button_needs_a_second_click(page: Any, mock: Mock) -> None:
-    from playwright.sync_api import expect
-
+def test_reset_button_needs_a_second_click(page: Page, mock: Mock) -> None:
     request_id = mock.submit("to be forgotten")
     open_page(page, mock)
     expect(job_row(page, request_id)).to_be_visible()
@@ -361,10 +337,8 @@ def test_reset_button_needs_a_second_click(page: Any, mock: Mock) -> None:
     assert mock.control("GET", "/jobs")["total"] == 0
 
 
-def test_screenshot_for_the_readme(page: Any, mock: Mock) -> None:
+def test_screenshot_for_the_readme(page: Page, mock: Mock) -> None:
     """A page as a team would see it, written to docs/images/inspector.png."""
-    from playwright.sync_api import expect
-
     mock.control(
         "POST",
         "/faults",
