@@ -129,7 +129,8 @@ def describe_inspector(settings: Settings, base: str) -> str:
     """The inspector page's URL (it lives in the control API, so goes with it)."""
     if not settings.control_enabled:
         return "disabled (--no-control)"
-    return f"{base}/_mock/ui (open it in a browser)"
+    asks = ", it asks for the token once" if settings.control_token else ""
+    return f"{base}/_mock/ui (open it in a browser{asks})"
 
 
 def describe_keys(settings: Settings) -> str:
