@@ -125,10 +125,10 @@
   let thumbsLoading = 0;
   const thumbQueue = [];
 
-  function loadThumb(path) {
+  function loadThumb(path, img) {
     let pending = thumbs.get(path);
     if (!pending) {
-      pending = new Promise((resolve, reject) => thumbQueue.push({ path, resolve, reject }));
+      pending = new Promise((resolve, reject) => thumbQueue.push({ path, img, resolve, reject }));
       thumbs.set(path, pending);
       pending.catch(() => thumbs.delete(path)); // a later refresh tries again
       pumpThumbs();
@@ -141,9 +141,15 @@
     return pending;
   }
 
+  // At most two previews render at once, and only for images still on the page: during a
+  // flood of submits the newest rows change faster than images could render.
   function pumpThumbs() {
-    while (thumbsLoading < 4 && thumbQueue.length) {
-      const { path, resolve, reject } = thumbQueue.shift();
+    while (thumbsLoading < 2 && thumbQueue.length) {
+      const { path, img, resolve, reject } = thumbQueue.shift();
+      if (!img.isConnected) {
+        reject(new ApiError("no longer shown"));
+        continue;
+      }
       thumbsLoading += 1;
       const headers = token ? { "X-Mock-Control-Token": token } : {};
       fetch(new URL(path, location.origin), { headers })
@@ -156,9 +162,22 @@
     }
   }
 
+  const onScreen = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      const img = entry.target;
+      onScreen.unobserve(img);
+      loadThumb(img.dataset.path, img).then(
+        (url) => (img.src = url),
+        () => img.isConnected && img.classList.add("broken"),
+      );
+    }
+  });
+
   function thumbnail(path, fullUrl, index) {
     const img = el("img", { class: "thumb", alt: `output ${index + 1}`, width: 64, height: 64 });
-    loadThumb(path).then((url) => (img.src = url), () => img.classList.add("broken"));
+    img.dataset.path = path;
+    onScreen.observe(img); // fetched once it scrolls into view
     const href = safeHref(fullUrl);
     return href ? el("a", { href, target: "_blank", rel: "noopener noreferrer", title: "full size" }, img) : img;
   }
