@@ -17,6 +17,7 @@ import pytest
 
 from browser_helpers import CHROMIUM_ARGS, REQUIRED, Console, Mock, chromium_path, missing
 from gateway_helpers import BP_T2I, T2I
+from mock_gateway.testing.receiver import WebhookReceiver
 from server_process import running_mock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -242,7 +243,15 @@ def test_journal_highlights_hygiene_warnings(page: Page, mock: Mock) -> None:
 def test_webhooks_show_attempts_codes_errors_and_blocked_reasons(page: Page, mock: Mock) -> None:
     blocked = mock.submit("to the outside", **{"X-Webhook-URL": "https://hooks.example.com/x"})
     refused = mock.submit("to a wrong place", **{"X-Webhook-URL": f"{mock.base_url}/_health"})
-    open_page(page, mock, "webhooks")
+    with WebhookReceiver() as receiver:
+        receiver.fail(1, status=502)
+        retried = mock.submit("delivered on the second try", **{"X-Webhook-URL": receiver.url})
+        open_page(page, mock, "webhooks")
+        retried_row = page.locator(f'[data-request-id-hook="{retried}"]')
+        expect(retried_row.locator(".badge")).to_have_text("delivered", timeout=15000)
+        expect(retried_row.locator(".attempts li")).to_have_count(2)
+        expect(retried_row.locator(".attempts li").first).to_contain_text("502")
+        expect(retried_row.locator(".attempts li").nth(1)).to_contain_text("200")
     blocked_row = page.locator(f'[data-request-id-hook="{blocked}"]')
     expect(blocked_row).to_contain_text("blocked")
     expect(blocked_row).to_contain_text("--webhook-allow-host")
