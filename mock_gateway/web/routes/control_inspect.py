@@ -17,7 +17,6 @@ from starlette.routing import Route
 
 from mock_gateway.core import Job, JobStatus, format_timestamp
 from mock_gateway.core.ratelimit import EPSILON, seconds_until_token
-from mock_gateway.imaging.thumbnail import thumbnail
 from mock_gateway.steering.journal import redact_key
 from mock_gateway.web.responses import JSONBody
 from mock_gateway.web.routes.common import mock_state
@@ -148,6 +147,8 @@ async def job_thumbnail(request: Request) -> Response:
     render = None if job is None else render_request(job, filename)
     if render is None:
         return problem(404, "no such output (the job is unknown, not COMPLETED, or has fewer)")
+    from mock_gateway.imaging.thumbnail import thumbnail  # late: loads Pillow
+
     # The full image goes through the media cache, so opening it afterwards costs nothing.
     full = await state.images.get_or_render(f"{request_id}/{filename}", render)
     preview = await anyio.to_thread.run_sync(thumbnail, full)

@@ -4,16 +4,19 @@ gateway's CDN), the bundled sample inputs, and the contract itself."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_gateway.core import Job, JobStatus
-from mock_gateway.imaging import RenderRequest
 from mock_gateway.web.responses import JSONBody, not_found_route
 from mock_gateway.web.routes.common import mock_state
 from mock_gateway.web.routes.gateway import base_url
+
+if TYPE_CHECKING:
+    from mock_gateway.imaging.render import RenderRequest
 
 _IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 
@@ -23,6 +26,8 @@ def render_request(job: Job, filename: str) -> RenderRequest | None:
     names = job.media_filenames()
     if job.status is not JobStatus.COMPLETED or filename not in names:
         return None
+    from mock_gateway.imaging.render import RenderRequest  # late: loads Pillow
+
     spec = job.spec
     return RenderRequest(
         model=spec.model,
