@@ -95,9 +95,9 @@ class Viewer(threading.Thread):
                         http.get(f"/_mock/{path}")
 
 
-THUMBNAILS_SHOWN = (
+THUMBNAILS_SHOWN = (  # the rows on screen have their previews (the rest load on scrolling)
     "() => [...document.querySelectorAll('#jobs-body img')]"
-    ".filter(i => i.naturalWidth > 0).length >= 50"
+    ".filter(i => i.naturalWidth > 0).length >= 5"
 )
 
 
