@@ -275,7 +275,8 @@ def test_nothing_a_client_sends_runs_as_script(page: Page, mock: Mock, console: 
         "POST", "/faults", {"prompt_contains": "svg", "outcome": "FAILED", "error": HOSTILE[1]}
     )
     ids = [mock.submit(prompt) for prompt in HOSTILE]
-    hook = "https://hooks.example.com/<script>window.__pwned='hook'</script>"
+    # (the gateway refuses a webhook URL with unescaped < > or quotes; this one it accepts)
+    hook = "https://hooks.example.com/x?q=';window.__pwned='hook';'"
     mock.submit("hostile webhook", **{"X-Webhook-URL": hook})
     open_page(page, mock)
     for request_id, prompt in zip(ids, HOSTILE, strict=True):
