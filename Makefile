@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck pytest bench bench-stacks clean
+.PHONY: serve test test-ui lint typecheck pytest bench bench-stacks clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
@@ -28,6 +28,11 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# The inspector page in headless Chromium (Debian's: apt-get install -y chromium). `make test`
+# runs these too when Chromium is installed; here a missing browser is an error, not a skip.
+test-ui: $(STAMP)
+	MOCK_GATEWAY_UI_TESTS=required $(BIN)/pytest -q tests/test_inspector_page.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_gateway.py

@@ -24,6 +24,7 @@ Seedream gateway mock listening on {base}
   status:  GET  {base}/v2/requests/status/<request_id>
   contract: {base}/openapi.json
   control: {control}
+  inspector: {inspector}
 Test keys (header Ocp-Apim-Subscription-Key):
 {keys}
 """
@@ -181,6 +182,14 @@ def describe_control(settings: Settings, base: str) -> str:
     return f"{base}/_mock/ (docs: {base}/_mock/openapi.json){token}"
 
 
+def describe_inspector(settings: Settings, base: str) -> str:
+    """The inspector page's URL (it lives in the control API, so goes with it)."""
+    if not settings.control_enabled:
+        return "disabled (--no-control)"
+    asks = ", it asks for the token once" if settings.control_token else ""
+    return f"{base}/_mock/ui (open it in a browser{asks})"
+
+
 def describe_keys(settings: Settings) -> str:
     lines = [f"  {key.key:<15} {key.note or f'${key.balance_usd}'}" for key in settings.core.keys]
     if settings.core.any_key:
@@ -230,6 +239,7 @@ def serve(
             workers=settings.core.workers,
             source=settings.source,
             control=describe_control(settings, f"http://{shown_host}:{bound_port}"),
+            inspector=describe_inspector(settings, f"http://{shown_host}:{bound_port}"),
             keys=describe_keys(settings),
         ),
         flush=True,

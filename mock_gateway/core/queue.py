@@ -34,6 +34,10 @@ class JobQueue:
     def __iter__(self) -> Iterator[Job]:
         return iter(self._jobs.values())
 
+    def newest_first(self) -> Iterator[Job]:
+        """Every job held, the most recently submitted first (no copy is made)."""
+        return reversed(self._jobs.values())
+
     def get(self, request_id: str) -> Job | None:
         return self._jobs.get(request_id)
 
