@@ -143,7 +143,8 @@ def test_port_in_use_and_missing_fixtures_are_one_line_errors(tmp_path: Path) ->
             capture_output=True, text=True, cwd=ROOT, timeout=30,
         )  # fmt: skip
     assert busy.returncode == 2 and "cannot listen on 127.0.0.1:" in busy.stderr
-    (tmp_path / "keys.toml").write_text('[[keys]]\nkey = "k"\n')
+    (tmp_path / "images").mkdir()  # an images/ of one's own needs a valid samples.toml
+    (tmp_path / "images" / "samples.toml").write_text('[[samples]]\nname = "x.png"\n')
     missing = subprocess.run(
         [sys.executable, "-m", "mock_gateway", "serve", "--port", "0"],
         capture_output=True, text=True, cwd=ROOT, timeout=30,

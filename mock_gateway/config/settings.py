@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from mock_gateway.config.paths import fixtures_dir
+from mock_gateway.config.paths import fixture_path
 from mock_gateway.config.schema import check_config, locate
 from mock_gateway.core.settings import TIMING_PROFILES, CoreSettings, KeySettings, RateLimit
 from mock_gateway.steering.faults import FaultError, FaultSpec, parse_rule
@@ -42,7 +42,6 @@ class Settings:
     duplicate_window_seconds: float = 10.0  # hygiene: identical submits closer are flagged
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     faults: tuple[FaultSpec, ...] = ()  # rules active at start and after every reset
-    fixtures: Path = field(default_factory=fixtures_dir)
     source: str = "defaults"
     raw: dict[str, Any] = field(default_factory=dict)  # the merged file data, for extensions
 
@@ -61,7 +60,7 @@ class Settings:
         ``faults`` lists add up (a key of the same name replaces the earlier one).
         """
         data: dict[str, Any] = {}
-        keys_file = fixtures_dir() / "keys.toml"
+        keys_file = fixture_path("keys.toml")
         if keys_file.exists():
             merge(data, read_toml(keys_file))
         sources = []
