@@ -152,3 +152,15 @@ def test_port_in_use_and_missing_fixtures_are_one_line_errors(tmp_path: Path) ->
     )  # fmt: skip
     assert missing.returncode == 2 and "cannot start:" in missing.stderr
     assert "samples.toml" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_help_is_plain_text_with_examples() -> None:
+    import argparse
+
+    from mock_gateway.cli import build_parser
+
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    serve = commands.choices["serve"]
+    for text in (parser.format_help(), serve.format_help()):
+        assert "``" not in text and "examples:" in text and "mock-gateway serve --port 0" in text

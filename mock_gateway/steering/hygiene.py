@@ -8,8 +8,8 @@ and resending an identical submit (submits are not idempotent: a likely double c
 "Sustained" is what separates a hammering client from a backing-off one: a gap under 5 s is
 flagged only when it is no longer than the gap before it (the client is not backing off).
 A client that starts at 1 s and grows each gap (ours: 1, 1.6, 2.6, 4.1, 6.6, 10 s) is never
-flagged; one that polls every 1 s, or every 4 s, is flagged from its third poll on. Each warning goes
-into the journal entry of the call; the server log gets one line per key and kind.
+flagged; one that polls every 1 s, or every 4 s, is flagged from its third poll on. Each
+warning goes into the journal entry of the call; the server log gets one line per key and kind.
 
 All state is bounded (the oldest entries go first), so memory stays flat.
 """
