@@ -19,7 +19,7 @@ from PIL import Image
 from server_process import ROOT, running_mock
 
 EXAMPLES = sorted((ROOT / "fixtures" / "examples").glob("*Submit.json"))
-# Documented sizes (facts B9): square_hd 1024², 2K 2048², adaptive multi-edit = the cat sample.
+# Sizes (docs/gateway-facts.md#b9): square_hd 1024², 2K 2048², adaptive multi-edit = the cat sample.
 EXPECTED_SIZE = {
     "liteEditSubmit": (1024, 1024),
     "liteTextToImageSubmit": (1024, 1024),

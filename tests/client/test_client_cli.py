@@ -20,7 +20,7 @@ from seedream_client.cli import build_parser, main
 
 def command() -> list[str]:
     script = Path(sys.executable).parent / "seedream"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "client"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "seedream_client"]
 
 
 def seedream(
