@@ -88,7 +88,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def readme_block(marker: str) -> str:
     """The README's Python block that contains ``marker``."""
-    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    blocks: list[str] = re.findall(
+        r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S
+    )
     [block] = [b for b in blocks if marker in b]
     return block
 
