@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -27,6 +28,8 @@ pytestmark = pytest.mark.wheel
 ROOT = Path(__file__).resolve().parent.parent
 WHEELHOUSE = ROOT / ".venv" / "wheel-test-cache"
 EXTRA_FOR_THE_PLUGIN = ["pytest>=8.3,<9.2"]
+NOT_SOURCE = (".git", ".venv", "build", "dist", "out", "*.egg-info", "__pycache__", ".*_cache",
+              ".hypothesis")  # fmt: skip
 
 
 def run(*command: str | Path, cwd: Path | None = None, timeout: float = 180) -> str:
@@ -56,8 +59,11 @@ def offline_or_fetch(*args: str | Path, fetch: list[str]) -> None:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
+    # a copy: setuptools would leave build/ in the checkout, and reuse it next time
+    source = tmp_path_factory.mktemp("source") / "src"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(*NOT_SOURCE))
     build_system = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]
-    offline_or_fetch("wheel", "--no-deps", "--quiet", "--wheel-dir", out, ROOT,
+    offline_or_fetch("wheel", "--no-deps", "--quiet", "--wheel-dir", out, source,
                      fetch=build_system["requires"])  # fmt: skip
     [built] = out.glob("seedream_gateway_mock-*.whl")
     return built
