@@ -41,6 +41,7 @@ async def media(request: Request) -> Response:
         watermark=spec.watermark,
         inputs=spec.input_images,
         index=names.index(filename) + 1,
+        unfetched_inputs=len(spec.inputs) - len(spec.input_images),
     )
     data = await state.images.get_or_render(f"{request_id}/{filename}", render)
     return Response(
