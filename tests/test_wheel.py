@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from seedream_contracts.target import ServerProcess
 from server_process import running_server
 
 pytestmark = pytest.mark.wheel
@@ -131,20 +132,26 @@ def test_console_scripts_work_from_the_wheel(venv: Path, project: Path) -> None:
 
 
 @pytest.fixture
-def installed_mock(venv: Path, project: Path) -> Iterator[str]:
+def installed_mock(venv: Path, project: Path) -> Iterator[ServerProcess]:
     command = [str(venv / "bin" / "mock-gateway"), "serve", "--port", "0"]
     with running_server(command, timeout=30) as server:
-        yield server.base_url
+        yield server
 
 
 def test_the_readme_client_example_runs_beside_a_users_modules(
-    venv: Path, project: Path, installed_mock: str
+    venv: Path, project: Path, installed_mock: ServerProcess
 ) -> None:
     example = readme_block("from seedream_client import Gateway, GatewayError")
     prelude = 'import client, contracts\nprint("mine:", client.WHO, "/", contracts.WHO)\n'
-    script = prelude + example.replace("http://127.0.0.1:8000", installed_mock)
+    script = prelude + example.replace("http://127.0.0.1:8000", installed_mock.base_url)
     (project / "example.py").write_text(script)
-    output = run(venv / "bin" / "python", "example.py", cwd=project, timeout=120)
+    try:
+        output = run(venv / "bin" / "python", "example.py", cwd=project, timeout=120)
+    except AssertionError as exc:
+        process = installed_mock.process
+        code = process.poll() if process is not None else None
+        server = "\n".join(installed_mock.output[-30:])
+        raise AssertionError(f"{exc}\nthe mock (exit code {code}) said:\n{server}") from None
     assert "mine: the user's client.py / the user's contracts package" in output
     assert "estimated cost: 0.070" in output and "saved out/" in output, output
     assert "COMPLETED" in output and "need 0.035 USD; status 402" in output, output
