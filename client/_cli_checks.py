@@ -76,24 +76,30 @@ def edit_kind(model: str, images: Sequence[str]) -> Kind:
 
 
 def image_inputs(kind: Kind, model: str, images: Sequence[str]) -> list[str | Path]:
-    """The IMAGE arguments as the client takes them: URLs, or local files where allowed."""
+    """The IMAGE arguments as the client takes them: URLs, or local files where allowed.
+    A mistake names every IMAGE it concerns (by position when there are several)."""
     takes_files = operation_for(kind, model).operation_id == "byteplusEditSubmit"
     what = "a multi-image edit" if kind == "multi_edit" else f"--model {model}"
-    result: list[str | Path] = []
-    for number, image in enumerate(images, start=1):
-        where = f"IMAGE {image!r}" + (f" (image {number})" if len(images) > 1 else "")
-        if _URL.match(image) or (takes_files and image.startswith("data:")):
-            result.append(image)
-        elif not takes_files:
-            raise InvalidRequestError(
-                f"{where}: {what} takes image URLs only (http:// or https://); "
-                f"local files work with {_FILE_MODELS}"
-            )
-        elif not Path(image).is_file():
-            raise InvalidRequestError(f"{where}: no such file (nor an http(s) URL)")
-        else:
-            result.append(Path(image))
-    return result
+
+    def named(picked: list[int]) -> str:
+        listed = ", ".join(
+            f"{images[i]!r}" + (f" (image {i + 1})" if len(images) > 1 else "") for i in picked
+        )
+        return f"IMAGE {listed}"
+
+    urls = [i for i, image in enumerate(images) if _URL.match(image)]
+    if takes_files:
+        urls += [i for i, image in enumerate(images) if image.startswith("data:")]
+    others = [i for i in range(len(images)) if i not in urls]
+    if others and not takes_files:
+        raise InvalidRequestError(
+            f"{named(others)}: {what} takes image URLs only (http:// or https://); "
+            f"local files work with {_FILE_MODELS}"
+        )
+    missing = [i for i in others if not Path(images[i]).is_file()]
+    if missing:
+        raise InvalidRequestError(f"{named(missing)}: no such file (nor an http(s) URL)")
+    return [Path(image) if i in others else image for i, image in enumerate(images)]
 
 
 def check_options(kind: Kind, model: str, options: Mapping[str, Any]) -> None:

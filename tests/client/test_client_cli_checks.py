@@ -38,6 +38,8 @@ REFUSED = [
     (["edit", "x", SAMPLE_URL, "photo.png", "--model", "seedream-4-5"],
      "IMAGE 'photo.png' (image 2): a multi-image edit takes image URLs only"),
     (["edit", "x", "photo.png"], "IMAGE 'photo.png': --model seedream-5-0-lite takes image URLs"),
+    (["edit", "x", "a.png", SAMPLE_URL, "b.png", "--model", "seedream-4-0"],
+     "IMAGE 'a.png' (image 1), 'b.png' (image 3): a multi-image edit takes image URLs only"),
     (["edit", "x", "missing.png", "--model", "seededit-3-0"],
      "IMAGE 'missing.png': no such file"),
 ]  # fmt: skip
