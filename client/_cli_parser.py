@@ -16,8 +16,8 @@ from seedream_client._cli_checks import positive_seconds
 
 _LITE_PRESETS = "square_hd, square, portrait_4_3, portrait_16_9, landscape_4_3, landscape_16_9"
 _LIVE = (
-    f"default: $PIXAZO_BASE_URL, else {DEFAULT_BASE_URL}: the LIVE gateway, where every "
-    "submit is paid; set it to your mock, e.g. http://127.0.0.1:8000"
+    f"gateway URL (default: $PIXAZO_BASE_URL, else {DEFAULT_BASE_URL}, the LIVE gateway, where "
+    "every submit is paid; point it at your mock, e.g. http://127.0.0.1:8000)"
 )
 _EXAMPLES = {
     "": """examples (the default base URL is the live, paid gateway; this uses a local mock):

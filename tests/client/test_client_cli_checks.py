@@ -152,7 +152,7 @@ def test_a_save_failure_after_the_job_names_it(
 def test_help_shows_defaults_the_live_gateway_and_an_example_per_command() -> None:
     parser = build_parser()
     top = parser.format_help()
-    assert "https://gateway.pixazo.ai: the LIVE gateway" in " ".join(top.split())
+    assert "https://gateway.pixazo.ai, the LIVE gateway" in " ".join(top.split())
     assert "examples" in top
     [action] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     commands: dict[str, argparse.ArgumentParser] = action.choices
