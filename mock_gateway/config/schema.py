@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 _USD = {"type": ["string", "number"], "pattern": r"^\d+(\.\d+)?$", "minimum": 0}
 _RATE = {"type": "string", "pattern": r"^\s*\d+\s*/\s*\d*\s*[a-z]+\s*$"}
@@ -80,13 +82,18 @@ CONFIG_SCHEMA: dict[str, Any] = {
     },
 }
 
-_VALIDATOR = Draft202012Validator(CONFIG_SCHEMA)
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # late: slow to import; see Settings.load
+
+    return Draft202012Validator(CONFIG_SCHEMA)
 
 
 def check_config(data: dict[str, Any]) -> list[str]:
     """Every problem in ``data``, each as ``key.path: what is wrong`` (empty: none), in the
     order of the keys, so a file with two mistakes hears of both at once."""
-    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda error: list(map(str, error.path)))
+    errors = sorted(_validator().iter_errors(data), key=lambda error: list(map(str, error.path)))
     problems: list[str] = []
     for error in errors:
         where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
