@@ -53,8 +53,15 @@ def offline_or_fetch(*args: str | Path, fetch: list[str]) -> None:
     try:
         pip(*args, *offline)
     except AssertionError:  # first run, or new dependencies: fetch them once
+        forget_our_wheel()  # a stale copy there would lend its old dependencies to pip
         pip("download", "--quiet", "--dest", WHEELHOUSE, *fetch)
+        forget_our_wheel()
         pip(*args, *offline)
+
+
+def forget_our_wheel() -> None:
+    for stale in WHEELHOUSE.glob("seedream_gateway_mock-*.whl"):
+        stale.unlink()
 
 
 @pytest.fixture(scope="module")
