@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from mock_gateway.imaging import InvalidImage, SampleImages, probe_image
 from mock_gateway.steering.journal import Flag
-from mock_gateway.validation.request import ParsedSubmit
+from mock_gateway.validation.request import ParsedSubmit, accepted_images
 from mock_gateway.web.streams import read_limited
 
 if TYPE_CHECKING:
@@ -44,7 +44,9 @@ class InputResolver:
                 data = await self._fetch(ref)
             if data is not None and position not in parsed.probed:
                 try:
-                    parsed.probed[position] = probe_image(data)
+                    parsed.probed[position] = probe_image(
+                        data, accepted=accepted_images(parsed.operation)
+                    )
                 except InvalidImage:
                     data = None
             resolved.append(data)
