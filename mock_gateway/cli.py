@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from mock_gateway import __version__
 from mock_gateway.config.settings import ConfigError, Settings
 from mock_gateway.proxy.command import add_proxy_parser, run_proxy
 
@@ -30,6 +31,12 @@ Test keys (header Ocp-Apim-Subscription-Key):
 """
 
 
+SERVE_EXAMPLES = """examples:
+  mock-gateway serve                          # http://127.0.0.1:8000, jobs done in ~1 s
+  mock-gateway serve --port 0 --timing manual # any free port (printed); a frozen clock
+  mock-gateway serve --scenario flaky --seed 1"""
+
+
 def port_number(text: str) -> int:
     try:
         port = int(text)
@@ -41,9 +48,22 @@ def port_number(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mock-gateway", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="mock-gateway",
+        description="A faithful offline mock of Pixazo's Seedream gateway on 127.0.0.1\n"
+        "(also: python -m mock_gateway).",
+        epilog=SERVE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mock-gateway {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="start the mock gateway")
+    serve = commands.add_parser(
+        "serve",
+        help="start the mock gateway",
+        description="Start the mock gateway; it prints its URL and the test keys.",
+        epilog=SERVE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     serve.add_argument(
         "--port", type=port_number, default=8000, help="port (default 8000; 0 = any free)"

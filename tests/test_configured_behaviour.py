@@ -148,3 +148,18 @@ def test_config_errors_name_the_key(tmp_path: Path) -> None:
     ]:
         with pytest.raises(ConfigError, match=fragment):
             Settings.load(write(tmp_path, text))
+
+
+def test_a_config_file_with_several_mistakes_reports_every_one(tmp_path: Path) -> None:
+    path = write(tmp_path, "timing = 'slow'\nworkerz = 3\n[webhooks]\nmax_attempts = 'five'\n")
+    with pytest.raises(ConfigError) as caught:
+        Settings.load(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: 3 problems: (1) line 1: timing: 'slow' is not one of")
+    assert "(2) line 2: workerz: unknown setting" in message
+    assert "(3) line 4: webhooks.max_attempts: 'five' is not of type 'integer'" in message
+    faults = write(tmp_path, "[[faults]]\nstatus = 999\n[[faults]]\nstatus = 500\ntimes = 0\n")
+    with pytest.raises(ConfigError, match=r"2 problems: \(1\) .*faults\.0\..*\(2\) .*faults\.1"):
+        Settings.load(faults)
+    with pytest.raises(ConfigError, match=r", line 1: timing: 'slow'"):  # one: as before
+        Settings.load(write(tmp_path, "timing = 'slow'\n"))

@@ -52,7 +52,7 @@ def build_state(
         clock = VirtualClock(rate=initial_rate)
     else:
         initial_rate = clock.rate  # a reset returns an injected clock to its own rate
-    samples = SampleImages(settings.fixtures / "images")
+    samples = SampleImages()
     return MockState(
         settings=settings,
         clock=clock,

@@ -233,3 +233,10 @@ def test_the_documented_recording_is_in_step_with_the_contract() -> None:
 def test_the_documented_recording_holds_no_secret() -> None:
     text = "".join(p.read_text() for p in Path(DEFAULT_DIR).rglob("*.json"))
     assert "YOUR_SUBSCRIPTION_KEY" not in text and "test-key" not in text
+
+
+def test_ranges_print_as_a_reader_reads_them() -> None:
+    from seedream_contracts.timing import seconds_range
+
+    assert seconds_range(33.7485, 134.994) == "33.7-135 s"
+    assert seconds_range(0.0, 30.0) == "0-30 s"

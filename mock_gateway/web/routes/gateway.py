@@ -14,6 +14,7 @@ from mock_gateway.core.wallet import format_usd, usd_to_micros
 from mock_gateway.steering.faults import Call
 from mock_gateway.validation.contract import Operation
 from mock_gateway.validation.request import Rejection, check_webhook_url, parse_json, parse_submit
+from mock_gateway.web.inputs import unfetched_flag
 from mock_gateway.web.responses import JSONBody, gateway_error
 from mock_gateway.web.routes.common import apim_gate, mock_state, read_json_body, rejection_response
 from mock_gateway.web.routes.injected import apply_faults, note_warning
@@ -86,6 +87,8 @@ def submit_endpoint(operation: Operation) -> Endpoint:
         request_id = result.job.request_id
         request.scope["mock.request_id"] = request_id
         note_warning(request, state.hygiene.submitted(account.key, request.scope["path"], raw, now))
+        fetch_remote = state.inputs.fetch_remote
+        note_warning(request, unfetched_flag(parsed.image_refs, inputs, fetch_remote=fetch_remote))
         return JSONBody(
             {
                 "request_id": request_id,

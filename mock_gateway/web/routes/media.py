@@ -39,6 +39,7 @@ def render_request(job: Job, filename: str) -> RenderRequest | None:
         watermark=spec.watermark,
         inputs=spec.input_images,
         index=names.index(filename) + 1,
+        unfetched_inputs=len(spec.inputs) - len(spec.input_images),
     )
 
 
