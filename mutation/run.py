@@ -60,9 +60,15 @@ def results(globs: list[str]) -> dict[str, str]:
 
 def judge(found: dict[str, str], listed: dict[str, str], selection: list[str]) -> list[str]:
     """The reasons to fail (empty when the run passes)."""
-    chosen = {n: s for n, s in found.items() if not selection or any(fnmatch(n, p) for p in selection)}
+    chosen = {
+        n: s for n, s in found.items() if not selection or any(fnmatch(n, p) for p in selection)
+    }
     alive = sorted(n for n, status in chosen.items() if status not in KILLED.values())
-    problems = [f"{name}: {chosen[name]} and not listed as equivalent" for name in alive if name not in listed]
+    problems = [
+        f"{name}: {chosen[name]} and not listed as equivalent"
+        for name in alive
+        if name not in listed
+    ]
     for name in sorted(listed):
         if selection and not any(fnmatch(name, p) for p in selection):
             continue

@@ -46,6 +46,7 @@ BROKEN = {
     "one-media-url-short": "MEDIA-COUNT",
     "png-for-jpeg": "MEDIA-DOWNLOAD",
     "429-without-retry-after": "RESPONSE-HEADERS",
+    "outcome-faults-ignored": "CONTROL-FAULT-APPLIES",
 }
 LIVE_BUDGET = Decimal("0.10")
 

@@ -89,6 +89,6 @@ def test_forget_drops_only_that_key() -> None:
 def test_a_negative_balance_is_refused_with_a_reason() -> None:
     wallet = Wallet()
     wallet.set_balance("k", 0)  # zero is a valid balance
-    with pytest.raises(ValueError, match="^a balance cannot be negative$"):
+    with pytest.raises(ValueError, match=r"^a balance cannot be negative$"):
         wallet.set_balance("k", -1)
     assert wallet.balance("k") == 0

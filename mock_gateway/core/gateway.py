@@ -63,7 +63,9 @@ class GatewayCore:
         self.reset(now)
 
     def reset(self, now: float) -> None:
-        """Back to the configured start state: keys, balances, no jobs, fresh RNG."""
+        """Back to the configured start state: keys, balances, no jobs, fresh RNG.
+
+        ``now`` is the moment of the reset; the start state does not depend on it."""
         self.rng = random.Random(self.settings.seed)
         self.wallet = Wallet()
         self.limiter = RateLimiter()
@@ -73,7 +75,6 @@ class GatewayCore:
         self.submitted = 0  # jobs accepted since the last reset
         for key_settings in self.settings.keys:
             self.put_account(key_settings)
-        self.started_at = now
 
     # -- keys and balances -------------------------------------------------------------
 

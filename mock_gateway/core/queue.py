@@ -10,7 +10,6 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Iterator
 
 from mock_gateway.core.jobs import Job, JobStatus
 
@@ -30,9 +29,6 @@ class JobQueue:
 
     def __len__(self) -> int:
         return len(self._jobs)
-
-    def __iter__(self) -> Iterator[Job]:
-        return iter(self._jobs.values())
 
     def get(self, request_id: str) -> Job | None:
         return self._jobs.get(request_id)
@@ -93,7 +89,7 @@ class JobQueue:
         horizon = now - self.retention_seconds
         while self._finished and (self._finished[0].completed_at or 0.0) <= horizon:
             expired = self._finished.popleft()
-            self._jobs.pop(expired.request_id, None)
+            del self._jobs[expired.request_id]  # remove_owner drops from both at once
 
     def remove_owner(self, owner: str) -> None:
         """Drop every job of one key (used when a test resets that key)."""
