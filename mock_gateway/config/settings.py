@@ -30,8 +30,6 @@ class ConfigError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Settings:
     core: CoreSettings = field(default_factory=CoreSettings)
-    host: str = "127.0.0.1"
-    port: int = 8000
     max_body_bytes: int = 20 * 1024 * 1024
     media_cache_bytes: int = 256 * 1024 * 1024
     fetch_remote_inputs: bool = False
@@ -44,7 +42,6 @@ class Settings:
     faults: tuple[FaultSpec, ...] = ()  # rules active at start and after every reset
     fixtures: Path = field(default_factory=fixtures_dir)
     source: str = "defaults"
-    raw: dict[str, Any] = field(default_factory=dict)  # the merged file data, for extensions
 
     @classmethod
     def load(
@@ -225,6 +222,5 @@ def from_mapping(data: dict[str, Any], source: str = "defaults") -> Settings:
         ),
         faults=tuple(parse_rule(rule, endpoints) for rule in data.get("faults", [])),
         source=source,
-        raw=data,
     )
     return settings

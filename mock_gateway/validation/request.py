@@ -32,9 +32,6 @@ class Rejection:
     error: str
     message: str
 
-    def body(self) -> dict[str, str]:
-        return {"error": self.error, "message": self.message}
-
 
 def bad_request(message: str) -> Rejection:
     return Rejection(400, "Bad Request", message)
