@@ -92,6 +92,7 @@ def main(argv: list[str]) -> int:
     mutmut = Path(sys.executable).with_name("mutmut")
     if not selection:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)  # a full run measures afresh
+    print(f"mutmut run {' '.join(selection) or '(every module)'}: this takes minutes", flush=True)
     run = subprocess.run([str(mutmut), "run", *selection], cwd=ROOT, stdout=subprocess.DEVNULL)
     if run.returncode != 0:
         print(f"mutmut run failed (exit {run.returncode}); rerun it to see why", file=sys.stderr)
