@@ -138,7 +138,7 @@ class GatewayCore:
         if not self.wallet.try_charge(account.key, cost):
             return InsufficientBalance(cost)
         durations = self.settings.timing.for_operation(spec.operation_id)
-        jitter = 1.0 + self.rng.uniform(-durations.jitter, durations.jitter)
+        jitter = self.rng.uniform(1.0 - durations.jitter, 1.0 + durations.jitter)
         seed = spec.seed if spec.seed is not None and spec.seed >= 0 else self.rng.randrange(2**31)
         job = Job(
             request_id=new_request_id(spec.slug, now, self.rng),
