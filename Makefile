@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck pytest bench mutation clean
+.PHONY: serve test lint typecheck pytest bench bench-stacks mutation clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
@@ -31,6 +31,10 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_gateway.py
+
+bench-stacks: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/bench_stacks.py
 
 # Mutation testing of the core (minutes; not part of `make test`). MUTANTS='mock_gateway.core.wallet*'
 # runs one module; the modules are [tool.mutmut] only_mutate in pyproject.toml.

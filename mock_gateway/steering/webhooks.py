@@ -14,9 +14,7 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from mock_gateway.core import Job, format_timestamp
 from mock_gateway.steering.clock import Clock
@@ -30,6 +28,9 @@ from mock_gateway.steering.webhook_policy import (
     secret_bytes,
     signature_headers,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("mock_gateway.steering.webhooks")
 
@@ -93,6 +94,8 @@ def encode_body(body: dict[str, Any]) -> bytes:
 
 def _parsers_disagree(url: str) -> str | None:
     """Belt and braces: the host httpx would connect to must be the one the policy judged."""
+    import httpx  # late: the mock starts without it (the first answer comes sooner)
+
     try:
         connects_to = httpx.URL(url).host.lower().rstrip(".")
     except Exception:
@@ -182,6 +185,8 @@ class WebhookDispatcher:
         time the attempt itself took). So one big clock step runs every retry that falls
         inside it, and at real-time rate the pauses between attempts are real.
         """
+        import httpx
+
         now = due
         clock_before = clock.now()
         headers = {"content-type": "application/json", "user-agent": USER_AGENT}
