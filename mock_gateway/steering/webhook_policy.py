@@ -14,7 +14,8 @@ import hashlib
 import hmac
 import ipaddress
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from mock_gateway.validation.urls import BadUrl, parse_url
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -72,11 +73,8 @@ class HostPolicy:
 
 def host_of(url: str) -> str | None:
     """The literal host of ``url``, lower-cased, without brackets or a trailing dot."""
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return None
-    return host.rstrip(".") if host else None
+    parsed = parse_url(url)
+    return None if isinstance(parsed, BadUrl) or not parsed.host else parsed.host
 
 
 def backoff_seconds(attempt: int, first: float, cap: float = 3600.0) -> float:
