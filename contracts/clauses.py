@@ -101,6 +101,12 @@ _CLAUSES = [
         "docs + docs/gateway-facts.md#b3",
     ),
     Clause("MONEY-ERROR-REFUND", "A job that ends ERROR is not charged", "docs"),
+    Clause(
+        "CONTROL-FAULT-APPLIES",
+        "A fault rule the mock's control API accepted takes effect: an injected outcome"
+        " ends the job with that status and that error text",
+        "mock (control API)",
+    ),
     Clause("MONEY-402-UNCHANGED", "A 402 leaves the balance unchanged", "docs"),
     Clause("MONEY-REJECTED-FREE", "A rejected (4xx) submit is free", "docs/gateway-facts.md#b6"),
     Clause(

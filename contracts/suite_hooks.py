@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from seedream_contracts.guard import usd
-from seedream_contracts.known_bugs import KNOWN_MOCK_BUGS
+from seedream_contracts.known_bugs import known_bug_mark
 from seedream_contracts.options import SPECS, OptionError, Options, argparse_kwargs
 from seedream_contracts.plan import Plan, granted_parts, item_clauses, make_plan, planned_cost
 from seedream_contracts.report import build_report, report_paths, write_report
@@ -75,8 +75,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[PLAN_KEY] = make_plan(mine, options, run.guard.budget, have)
     if run.target.kind == "mock":
         for item in mine:
-            if item.name in KNOWN_MOCK_BUGS:
-                item.add_marker(pytest.mark.xfail(reason=KNOWN_MOCK_BUGS[item.name]))
+            mark = known_bug_mark(item.name)
+            if mark is not None:
+                item.add_marker(mark)
     items[:] = [item for item in items if not _is_contract(item)] + mine
 
 
@@ -121,7 +122,8 @@ def pytest_runtest_makereport(
         record.reason = reason.removeprefix("Skipped: ")
     elif report.failed:
         record.outcome = "failed"
-        record.reason = call.excinfo.exconly()[:600] if call.excinfo else "failed"
+        # A strict xfail that passed has no exception: its longrepr says "[XPASS(strict)]".
+        record.reason = (call.excinfo.exconly() if call.excinfo else str(report.longrepr))[:600]
         if call.excinfo is not None and call.excinfo.errisinstance(UnsafeRequest):
             run.book.record("SAFE-URLS", False, record.reason)
     elif report.when == "call" and record.outcome != "failed":

@@ -48,6 +48,7 @@ BROKEN = {
     "one-media-url-short": "MEDIA-COUNT",
     "png-for-jpeg": "MEDIA-DOWNLOAD",
     "429-without-retry-after": "RESPONSE-HEADERS",
+    "outcome-faults-ignored": "CONTROL-FAULT-APPLIES",
 }
 LIVE_BUDGET = Decimal("0.10")
 SERVE = [sys.executable, "-m", "mock_gateway", "serve", "--host", "127.0.0.1", "--port", "0"]

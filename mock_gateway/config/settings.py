@@ -31,8 +31,6 @@ class ConfigError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Settings:
     core: CoreSettings = field(default_factory=CoreSettings)
-    host: str = "127.0.0.1"
-    port: int = 8000
     max_body_bytes: int = 20 * 1024 * 1024
     media_cache_bytes: int = 256 * 1024 * 1024
     fetch_remote_inputs: bool = False
@@ -44,7 +42,6 @@ class Settings:
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     faults: tuple[FaultSpec, ...] = ()  # rules active at start and after every reset
     source: str = "defaults"
-    raw: dict[str, Any] = field(default_factory=dict)  # the merged file data, for extensions
 
     @classmethod
     def load(
@@ -247,6 +244,5 @@ def from_mapping(data: dict[str, Any], source: str = "defaults", *, check: bool 
         ),
         faults=tuple(parse_rule(rule, endpoints) for rule in data.get("faults", [])),
         source=source,
-        raw=data,
     )
     return settings

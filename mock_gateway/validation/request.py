@@ -38,6 +38,7 @@ class Rejection:
     message: str
 
     def body(self) -> dict[str, str]:
+        """The gateway's ``{"error", "message"}`` body (the proxy answers it locally)."""
         return {"error": self.error, "message": self.message}
 
 
