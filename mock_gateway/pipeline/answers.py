@@ -25,7 +25,7 @@ APIM_INVALID_KEY = (
     "Access denied due to invalid subscription key. "
     "Make sure to provide a valid key for an active subscription."
 )
-DEFAULT_PRICE_MICROS = 35_000  # a 402 on a status call names the cheapest documented price
+MAX_SHOWN_ID = 200  # a request id echoed in a 404 is cut here, so a huge path stays small
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -93,23 +93,35 @@ def insufficient_balance(required_micros: int) -> Answer:
     return gateway_error(402, "Insufficient Balance", message)
 
 
-def fault_answer(spec: FaultSpec, call: Call, now: float, price_micros: int | None) -> Answer:
+def request_not_found(request_id: str) -> Answer:
+    return gateway_error(
+        404, "Request not found", f"Request '{request_id[:MAX_SHOWN_ID]}' not found"
+    )
+
+
+def model_disabled(model: str) -> Answer:
+    return gateway_error(400, "Model not found", f"Model '{model}' not found or is disabled")
+
+
+def fault_answer(
+    spec: FaultSpec, call: Call, now: float, price_micros: int, request_id: str = ""
+) -> Answer:
     """What a fault rule with a ``status`` answers: its own body and headers, or the body
-    the live gateway would send with that status."""
+    the live gateway would send with that status (read exactly like the real answer)."""
     status = spec.status or 500
     headers = dict(spec.headers)
     if spec.retry_after is not None:
         headers.setdefault("Retry-After", str(spec.retry_after))
     if spec.body is not None:
         return json_answer(status, spec.body, tuple(headers.items()))
-    answer = _default_fault_answer(status, spec, call, now, price_micros)
+    answer = _default_fault_answer(status, spec, call, now, price_micros, request_id)
     merged = {name.lower(): (name, value) for name, value in answer.headers}
     merged |= {name.lower(): (name, value) for name, value in headers.items()}
     return Answer(answer.status, answer.body, tuple(merged.values()))
 
 
 def _default_fault_answer(
-    status: int, spec: FaultSpec, call: Call, now: float, price_micros: int | None
+    status: int, spec: FaultSpec, call: Call, now: float, price_micros: int, request_id: str
 ) -> Answer:
     if status == 429:
         return rate_limit_exceeded(spec.retry_after if spec.retry_after is not None else 1)
@@ -118,9 +130,9 @@ def _default_fault_answer(
     if status == 403:
         return auth_failure(AuthFailure.FORBIDDEN, now)
     if status == 402:
-        return insufficient_balance(price_micros or DEFAULT_PRICE_MICROS)
+        return insufficient_balance(price_micros)
     if status == 404 and call.kind == "status":
-        return gateway_error(404, "Request not found", "Request not found")
+        return request_not_found(request_id)
     if status == 404:
         return apim_error(404, "Resource not found")
     if status < 300:

@@ -30,7 +30,7 @@ def admit(world: World, trace: Trace, group: str, now: float) -> Account | Outco
 
 
 def apply_faults(
-    world: World, trace: Trace, call: Call, now: float, price_micros: int | None = None
+    world: World, trace: Trace, call: Call, now: float, price_micros: int, request_id: str = ""
 ) -> Outcome | Decision | None:
     """The Outcome to give instead of the real answer, or the decision (its ``outcome``
     forces how the job ends), or None when no rule fired. Latency is noted on the trace:
@@ -46,7 +46,7 @@ def apply_faults(
         return trace.hang_up()
     rule = decision.answer
     if rule is not None:
-        answer = fault_answer(rule, call, now, price_micros)
+        answer = fault_answer(rule, call, now, price_micros, request_id)
         if rule.status == 429 and call.key is not None:
             world.hygiene.rate_limited(call.key, call.kind, now, rule.retry_after or 1)
         return trace.finish(answer)

@@ -8,12 +8,18 @@ to fetching remote inputs: then the HTTP layer fetches them and hands the bytes 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from mock_gateway.imaging import InvalidImage, SampleImages, probe_image
+from mock_gateway.steering.journal import Flag
 from mock_gateway.validation.request import ParsedSubmit, accepted_images
 
 Inputs = tuple[bytes | None, ...]
+UNFETCHED = (
+    "input image {} was never fetched ({}): the output is drawn without it and marked "
+    "'INPUT NOT FETCHED'; use a documented sample URL, a /samples/ URL or a data URL to see "
+    "an edit of real pixels"
+)
 
 
 def local_inputs(samples: SampleImages, parsed: ParsedSubmit, own_base: str) -> Inputs:
@@ -55,3 +61,17 @@ def probed(parsed: ParsedSubmit, inputs: Inputs) -> Inputs:
                 data = None
         checked.append(data)
     return tuple(checked)
+
+
+def unfetched_flag(refs: Sequence[str], inputs: Inputs, *, fetch_remote: bool) -> Flag | None:
+    """A journal note for the inputs the mock had no pixels of (None: it saw them all)."""
+    missing = [ref for ref, data in zip(refs, inputs, strict=True) if data is None]
+    if not missing:
+        return None
+    why = (
+        "fetching it failed"
+        if fetch_remote
+        else "no remote input is fetched unless fetch_remote_inputs = true"
+    )
+    shown = ", ".join(ref if len(ref) <= 120 else ref[:117] + "..." for ref in missing)
+    return ("input-not-fetched", UNFETCHED, (shown, why))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mock_gateway.pipeline.answers import Answer, gateway_error
+from mock_gateway.pipeline.answers import Answer, request_not_found
 from mock_gateway.pipeline.gate import admit, apply_faults
 from mock_gateway.pipeline.outcome import Outcome, Trace
 from mock_gateway.pipeline.world import World
@@ -28,16 +28,16 @@ def status(world: World, call: StatusCall, now: float) -> Outcome:
     request_id = call.request_id
     trace.request_id = request_id
     if world.faults.armed:
-        faulted = apply_faults(world, trace, fault_call(world, account.key, request_id), now)
+        rule_call = fault_call(world, account.key, request_id)
+        price = world.status_call_price(account.key, request_id)
+        faulted = apply_faults(world, trace, rule_call, now, price, request_id)
         if isinstance(faulted, Outcome):
             return faulted
     job = world.job_of(account.key, request_id)
     seen = job.status.value if job is not None else None
     trace.warn(world.hygiene.poll(account.key, request_id, now, seen))
     if job is None:
-        return trace.finish(
-            gateway_error(404, "Request not found", f"Request '{request_id[:200]}' not found")
-        )
+        return trace.finish(request_not_found(request_id))
     return trace.finish(Answer(200, world.bodies.encode(job, call.base_url)))
 
 

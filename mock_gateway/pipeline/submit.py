@@ -20,6 +20,7 @@ from mock_gateway.pipeline.answers import (
     gateway_error,
     insufficient_balance,
     json_answer,
+    model_disabled,
 )
 from mock_gateway.pipeline.gate import admit, apply_faults
 from mock_gateway.pipeline.inputs import (
@@ -27,6 +28,7 @@ from mock_gateway.pipeline.inputs import (
     local_inputs,
     missing_refs,
     probed,
+    unfetched_flag,
     with_fetched,
 )
 from mock_gateway.pipeline.outcome import Advance, Outcome, Trace
@@ -165,14 +167,15 @@ def _queue(
     spec = parsed.job_spec(inputs, webhook_url=call.webhook_url, base_url=call.base_url)
     result = world.core.submit(account, spec, now, outcome=forced)
     if isinstance(result, ModelDisabled):
-        message = f"Model '{result.model}' not found or is disabled"
-        return trace.finish(gateway_error(400, "Model not found", message))
+        return trace.finish(model_disabled(result.model))
     if isinstance(result, InsufficientBalance):
         return trace.finish(insufficient_balance(result.required_micros))
     request_id = result.job.request_id
     trace.request_id = request_id
     assert isinstance(call.body, bytes)  # a rejected body never gets this far
     trace.warn(world.hygiene.submitted(account.key, call.operation.path, call.body, now))
+    fetched = world.fetch_remote_inputs
+    trace.warn(unfetched_flag(parsed.image_refs, inputs, fetch_remote=fetched))
     body = {
         "request_id": request_id,
         "status": "QUEUED",

@@ -93,8 +93,20 @@ class World:
         return len(self.core.queue)
 
     def unit_price_micros(self, operation_id: str) -> int:
-        """One image's price, for the 402 body of an injected fault."""
+        """One image's price (the contract's unless overridden), for an injected 402."""
         return usd_to_micros(self.core.settings.prices_usd.get(operation_id, 0))
+
+    def status_call_price(self, key: str, request_id: str) -> int:
+        """What a 402 on a status call names: the price of the job's operation when the id is
+        a job of this key, else of the model its prefix names (the cheapest of that model's
+        operations), else the cheapest operation of all."""
+        job = self.job_of(key, request_id)
+        if job is not None:
+            return self.unit_price_micros(job.spec.operation_id)
+        known = list(self.schemas.submit_operations())
+        slug = request_id.split("_", 1)[0]
+        candidates = [op for op in known if op.slug == slug] or known
+        return min((self.unit_price_micros(op.operation_id) for op in candidates), default=0)
 
     def reset(self) -> None:
         self.bodies.clear()

@@ -38,6 +38,7 @@ class Rejection:
     message: str
 
     def body(self) -> dict[str, str]:
+        """The gateway's ``{"error", "message"}`` body (the proxy answers it locally)."""
         return {"error": self.error, "message": self.message}
 
 
@@ -103,6 +104,14 @@ def _has_lone_surrogate(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_lone_surrogate(item) for item in value)
     return False
+
+
+def check_content_type(content_type: str) -> Rejection | None:
+    """A submit body must be declared ``application/json`` (parameters such as a charset
+    are fine)."""
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        return bad_request(f"Content-Type: must be application/json (got {content_type or 'none'})")
+    return None
 
 
 def parse_json(raw: bytes) -> Any | Rejection:

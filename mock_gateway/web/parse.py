@@ -13,7 +13,7 @@ from starlette.types import Scope
 
 from mock_gateway.pipeline import StatusCall, SubmitCall
 from mock_gateway.validation.contract import Operation
-from mock_gateway.validation.request import Rejection, bad_request
+from mock_gateway.validation.request import Rejection, check_content_type
 from mock_gateway.web.state import MockState
 from mock_gateway.web.streams import read_limited
 
@@ -54,10 +54,9 @@ def base_url(request: Request) -> str:
 async def read_json_body(request: Request, limit: int) -> bytes | Rejection:
     """The raw body, refusing wrong content types and anything over ``limit`` bytes
     without reading it all into memory first."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != "application/json":
-        shown = content_type or "none"
-        return bad_request(f"Content-Type: must be application/json (got {shown})")
+    wrong_type = check_content_type(request.headers.get("content-type", ""))
+    if wrong_type is not None:
+        return wrong_type
     declared = request.headers.get("content-length")
     too_large = Rejection(413, "Payload Too Large", f"body: must be at most {limit} bytes")
     if declared is not None and declared.isdigit() and int(declared) > limit:
