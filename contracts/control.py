@@ -17,8 +17,9 @@ from seedream_contracts.transport import GuardedSession
 CONTROL_TIMEOUT = 10.0
 
 
-class ControlError(RuntimeError):
-    pass
+class ControlRefused(RuntimeError):
+    """The target's control API refused a set-up call the suite needed (a suite failure,
+    not a verdict on the target)."""
 
 
 class ControlApi:
@@ -55,7 +56,7 @@ class ControlApi:
     def balance(self, key: str) -> Decimal:
         response = self._call("GET", f"/keys/{key}")
         if response.status_code != 200:
-            raise ControlError(f"GET /_mock/keys/{{key}}: {response.status_code} {response.text}")
+            raise ControlRefused(f"GET /_mock/keys/{{key}}: {response.status_code} {response.text}")
         return Decimal(str(response.json()["balance_usd"]))
 
     def new_key(self, balance_usd: Decimal, label: str = "money") -> str:
@@ -68,18 +69,18 @@ class ControlApi:
     def set_balance(self, key: str, balance_usd: Decimal) -> None:
         response = self._call("PUT", f"/keys/{key}", {"balance_usd": str(balance_usd)})
         if response.status_code not in (200, 201, 204):
-            raise ControlError(f"PUT /_mock/keys/{{key}}: {response.status_code} {response.text}")
+            raise ControlRefused(f"PUT /_mock/keys/{{key}}: {response.status_code} {response.text}")
 
     def set_rate_limits(self, key: str, **limits: str) -> None:
         """``"1/m"``-style limits per endpoint group (``submit``, ``status``) for one key."""
         response = self._call("PUT", f"/keys/{key}", {"rate_limits": limits})
         if response.status_code not in (200, 201, 204):
-            raise ControlError(f"PUT /_mock/keys/{{key}}: {response.status_code} {response.text}")
+            raise ControlRefused(f"PUT /_mock/keys/{{key}}: {response.status_code} {response.text}")
 
     def add_fault(self, rule: dict[str, Any]) -> None:
         response = self._call("POST", "/faults", rule)
         if response.status_code not in (200, 201, 204):
-            raise ControlError(f"POST /_mock/faults: {response.status_code} {response.text}")
+            raise ControlRefused(f"POST /_mock/faults: {response.status_code} {response.text}")
         with contextlib.suppress(ValueError, AttributeError):
             rule_id = response.json().get("id")
             if isinstance(rule_id, str):
@@ -88,7 +89,7 @@ class ControlApi:
     def advance(self, seconds: float) -> None:
         response = self._call("POST", "/clock/advance", {"seconds": seconds})
         if response.status_code not in (200, 204):
-            raise ControlError(f"POST /_mock/clock/advance: {response.status_code}")
+            raise ControlRefused(f"POST /_mock/clock/advance: {response.status_code}")
 
     def cleanup(self) -> list[str]:
         """Remove the fault rules and keys this run created; what could not be removed."""

@@ -1,17 +1,16 @@
 """The suite's own webhook receiver: the only ``X-Webhook-URL`` the suite ever sends.
 
 It listens on 127.0.0.1 only, so a target can call back nobody but the machine running the
-suite (and only a target on the same machine can reach it). The server itself is the
-mock's test receiver (``mock_gateway.testing.receiver``); the suite adds a random path prefix, so a
-stray request to the port is not mistaken for a callback, and lookups by request id.
+suite (and only a target on the same machine can reach it). The server itself is a
+``LoopbackReceiver`` (``loopback.py``); the suite adds a random path prefix, so a stray
+request to the port is not mistaken for a callback, and lookups by request id.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from mock_gateway.testing.receiver import Callback
-from mock_gateway.testing.receiver import WebhookReceiver as LoopbackReceiver
+from seedream_contracts.loopback import Callback, LoopbackReceiver
 
 
 def _names(callback: Callback, request_id: str) -> bool:
@@ -22,7 +21,7 @@ def _names(callback: Callback, request_id: str) -> bool:
     return isinstance(body, dict) and body.get("request_id") == request_id
 
 
-class WebhookReceiver:
+class SuiteReceiver:
     def __init__(self) -> None:
         self.token = secrets.token_hex(8)
         self._server = LoopbackReceiver()

@@ -13,11 +13,11 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from seedream_contracts.control import ControlApi, ControlError
+from seedream_contracts.control import ControlApi, ControlRefused
 from seedream_contracts.exchange import Exchange
 from seedream_contracts.guard import SpendGuard
 from seedream_contracts.options import Options
-from seedream_contracts.receiver import WebhookReceiver
+from seedream_contracts.receiver import SuiteReceiver
 from seedream_contracts.recording import Recorder
 from seedream_contracts.redact import Redactor
 from seedream_contracts.safety import UrlPolicy
@@ -43,7 +43,7 @@ class Run:
     started_at: float = field(default_factory=time.time)
     invalid_keys: set[str] = field(default_factory=set)
     control: ControlApi | None = None
-    receiver: WebhookReceiver | None = None
+    receiver: SuiteReceiver | None = None
     recorder: Recorder | None = None
 
     def __post_init__(self) -> None:
@@ -59,7 +59,7 @@ class Run:
         slow = live or target.timing_profile == "realistic"
         self.job_timeout = options.job_timeout or (600.0 if slow else 120.0)
         if target.loopback:
-            self.receiver = WebhookReceiver()
+            self.receiver = SuiteReceiver()
         self.redactor = Redactor(keys={}, hosts={target.origin: "{gateway}"})
         self.book.scrub = self.redactor.text
         if self.receiver is not None:
@@ -86,7 +86,7 @@ class Run:
         except BaseException as exc:
             self.cleanup()
             self.session.close()
-            if isinstance(exc, ControlError):
+            if isinstance(exc, ControlRefused):
                 message = f"the mock's control API refused the suite's keys: {exc}"
                 raise TargetError(message) from exc
             raise

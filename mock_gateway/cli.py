@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from mock_gateway import __version__
 from mock_gateway.config.settings import ConfigError, Settings
 from mock_gateway.proxy.command import add_proxy_parser, run_proxy
+from mock_gateway.steering.webhook_policy import WebhookSettings
 
 if TYPE_CHECKING:
     from mock_gateway.web.server import ConnectionLimits
@@ -110,10 +111,16 @@ def add_extension_options(serve: argparse.ArgumentParser) -> None:
         "--webhook-secret", metavar="whsec_...", help="sign webhooks (Standard Webhooks)"
     )
     serve.add_argument(
-        "--webhook-attempts", type=int, default=None, help="delivery attempts (default 5)"
+        "--webhook-attempts",
+        type=int,
+        default=None,
+        help=f"delivery attempts (default {WebhookSettings().max_attempts})",
     )
     serve.add_argument(
-        "--journal-size", type=int, default=None, help="entries kept in each log (default 10000)"
+        "--journal-size",
+        type=int,
+        default=None,
+        help=f"entries kept in each log (default {Settings().journal_size})",
     )
 
 

@@ -17,14 +17,14 @@ from jsonschema import Draft202012Validator
 from PIL import Image
 
 from gateway_helpers import BP_EDIT, BP_MULTI, CAT, EDIT, KEY, T2I
-from mock_gateway.validation.contract import load_contract
+from mock_gateway.validation.contract import load_request_schemas
 from mock_gateway.validation.request import image_ref_problem
 from mock_gateway.validation.urls import BYTEPLUS_FORMATS, LITE_FORMATS
 from seedream_contracts.document import inline_refs
 from url_strategies import corpus
 
 pytestmark = pytest.mark.anyio
-CONTRACT = load_contract()
+CONTRACT = load_request_schemas()
 OPERATIONS = {
     T2I: "liteTextToImageSubmit",
     EDIT: "liteEditSubmit",

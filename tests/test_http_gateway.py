@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from gateway_helpers import BP_MULTI, BP_T2I, CAT, EDIT, KEY, T2I
+from mock_gateway.pipeline.answers import APIM_INVALID_KEY, APIM_MISSING_KEY
 from mock_gateway.steering.clock import VirtualClock
-from mock_gateway.web.responses import APIM_INVALID_KEY, APIM_MISSING_KEY
 
 pytestmark = pytest.mark.anyio
 

@@ -17,7 +17,7 @@ import pytest
 
 from browser_helpers import CHROMIUM_ARGS, REQUIRED, Console, Mock, chromium_path, missing
 from gateway_helpers import BP_T2I, T2I
-from mock_gateway.testing.receiver import WebhookReceiver
+from seedream_contracts.loopback import LoopbackReceiver
 from server_process import running_mock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,7 +243,7 @@ def test_journal_highlights_hygiene_warnings(page: Page, mock: Mock) -> None:
 def test_webhooks_show_attempts_codes_errors_and_blocked_reasons(page: Page, mock: Mock) -> None:
     blocked = mock.submit("to the outside", **{"X-Webhook-URL": "https://hooks.example.com/x"})
     refused = mock.submit("to a wrong place", **{"X-Webhook-URL": f"{mock.base_url}/_health"})
-    with WebhookReceiver() as receiver:
+    with LoopbackReceiver() as receiver:
         receiver.fail(1, status=502)
         retried = mock.submit("delivered on the second try", **{"X-Webhook-URL": receiver.url})
         open_page(page, mock, "webhooks")

@@ -9,7 +9,7 @@ import pytest
 
 from gateway_helpers import BP_EDIT, KEY, T2I
 from mock_gateway.config.settings import Settings
-from mock_gateway.steering.journal import Journal, JournalFilter, redact_key
+from mock_gateway.steering.journal import Journal, JournalFilter, JournalNote, redact_key
 from mock_helpers import Running, running
 
 pytestmark = pytest.mark.anyio
@@ -65,9 +65,9 @@ async def test_the_journal_is_bounded_to_the_newest_entries() -> None:
 
 def test_memory_stays_flat_however_many_requests_come() -> None:
     journal = Journal(capacity=1000)
-    scope: dict[str, Any] = {"mock.body": b"{}"}
+    note = JournalNote("k", body=b"{}")
     for number in range(200_000):
-        journal.record(float(number), "GET", "/v2/requests/status/x", "k", 200, scope)
+        journal.record(float(number), "GET", "/v2/requests/status/x", "k", 200, note)
     assert len(journal) == 1000 and journal.recorded == 200_000
     newest = journal.select(JournalFilter(limit=1))
     assert newest[0]["seq"] == 200_000

@@ -17,11 +17,11 @@ import pytest
 from gateway_helpers import BP_T2I, T2I
 from mock_gateway.testing.plugin_support import start_server
 from mock_gateway.testing.proxy_support import GatewayProxy
-from mock_gateway.testing.receiver import WebhookReceiver
 from mock_gateway.web.server import listening_socket
 from proxy_helpers import proxy_client, report
 from seedream_client import AsyncGateway, Gateway, PollPolicy
 from seedream_client.cli import main as seedream
+from seedream_contracts.loopback import LoopbackReceiver
 
 LOCAL = "x-mock-proxy"
 
@@ -105,7 +105,7 @@ def test_seedream_cli_runs_unchanged_through_the_proxy(
 
 
 def test_webhook_header_passes_through_to_the_upstream(
-    gateway_proxy: GatewayProxy, webhook_receiver: WebhookReceiver
+    gateway_proxy: GatewayProxy, webhook_receiver: LoopbackReceiver
 ) -> None:
     with _client(gateway_proxy) as http:
         headers = {"X-Webhook-URL": webhook_receiver.url}

@@ -12,10 +12,10 @@ import pytest
 
 from gateway_helpers import KEY, T2I
 from mock_gateway.config.settings import Settings
-from mock_gateway.testing.receiver import WebhookReceiver
 from mock_helpers import Running, running
 from seedream_client import webhooks as client_webhooks
 from seedream_client._exceptions import WebhookVerificationError
+from seedream_contracts.loopback import LoopbackReceiver
 
 pytestmark = pytest.mark.anyio
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -37,7 +37,7 @@ async def deliveries(mock: Running) -> list[dict[str, Any]]:
 
 
 async def test_body_is_the_status_body_byte_for_byte() -> None:
-    with WebhookReceiver() as receiver:
+    with LoopbackReceiver() as receiver:
         async with running() as mock:
             accepted = await submit(mock, receiver.url)
             await mock.control("POST", "/clock/advance", {"seconds": 5})
@@ -51,7 +51,7 @@ async def test_body_is_the_status_body_byte_for_byte() -> None:
 
 
 async def test_receiver_failing_twice_gets_the_callback_on_the_third_attempt() -> None:
-    with WebhookReceiver() as receiver:
+    with LoopbackReceiver() as receiver:
         receiver.fail(2)
         async with running() as mock:
             await submit(mock, receiver.url)
@@ -68,7 +68,7 @@ async def test_receiver_failing_twice_gets_the_callback_on_the_third_attempt() -
 
 
 async def test_retries_wait_for_the_clock_when_it_is_frozen() -> None:
-    with WebhookReceiver() as receiver:
+    with LoopbackReceiver() as receiver:
         receiver.fail(1)
         async with running(timing="manual") as mock:
             await submit(mock, receiver.url)
@@ -83,7 +83,7 @@ async def test_retries_wait_for_the_clock_when_it_is_frozen() -> None:
 
 async def test_attempts_are_exhausted_and_recorded() -> None:
     settings = Settings.load(seed=1, webhooks={"max_attempts": 3})
-    with WebhookReceiver() as receiver:
+    with LoopbackReceiver() as receiver:
         receiver.fail(10, status=503)
         async with running(settings) as mock:
             await submit(mock, receiver.url)
@@ -109,7 +109,7 @@ async def test_connection_refused_is_recorded_and_retried() -> None:
 
 async def test_a_slow_receiver_times_out_without_slowing_requests() -> None:
     settings = Settings.load(seed=1, webhooks={"timeout_seconds": 0.3, "max_attempts": 1})
-    with WebhookReceiver() as receiver:
+    with LoopbackReceiver() as receiver:
         receiver.slow_down(1.0)
         async with running(settings) as mock:
             accepted = await submit(mock, receiver.url)
@@ -126,7 +126,7 @@ async def test_a_slow_receiver_times_out_without_slowing_requests() -> None:
 
 async def test_signed_callbacks_verify_with_standard_webhooks() -> None:
     settings = Settings.load(seed=1, webhooks={"signing_secret": SECRET})
-    with WebhookReceiver() as receiver:
+    with LoopbackReceiver() as receiver:
         async with running(settings) as mock:
             accepted = await submit(mock, receiver.url)
             await mock.control("POST", "/clock/advance", {"seconds": 5})
@@ -152,7 +152,7 @@ def test_secret_must_be_whsec_base64() -> None:
 
 
 async def test_the_webhook_log_is_bounded() -> None:
-    with WebhookReceiver() as receiver:
+    with LoopbackReceiver() as receiver:
         async with running(control={"journal_size": 3}) as mock:
             ids = [(await submit(mock, receiver.url, f"p{i}"))["request_id"] for i in range(5)]
             await mock.control("POST", "/clock/advance", {"seconds": 30})
@@ -166,7 +166,7 @@ async def test_the_webhook_log_is_bounded() -> None:
 
 
 async def test_filters_on_the_webhook_log() -> None:
-    with WebhookReceiver() as receiver:
+    with LoopbackReceiver() as receiver:
         async with running() as mock:
             first = await submit(mock, receiver.url, "a")
             await submit(mock, "http://example.com/hook", "b")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -20,8 +21,6 @@ from mock_gateway.core.settings import TIMING_PROFILES, CoreSettings, KeySetting
 from mock_gateway.steering.faults import FaultError, FaultSpec, parse_rule
 from mock_gateway.steering.webhook_policy import WebhookSettings, secret_bytes
 from seedream_contracts.document import load_document, submit_operations
-
-DEFAULT_BLOCKLIST = ("nsfw", "nude", "naked", "gore", "blood", "violence", "weapon", "unsafe")
 
 
 class ConfigError(ValueError):
@@ -181,14 +180,74 @@ def _keys(entries: list[dict[str, Any]]) -> tuple[KeySettings, ...]:
     by_name: dict[str, KeySettings] = {}
     for position, entry in enumerate(entries):
         where = f"keys[{position}] ({entry.get('key', '?')})"
-        by_name[entry["key"]] = KeySettings(
-            key=entry["key"],
-            balance_usd=_usd(entry.get("balance_usd", "100"), f"{where}.balance_usd"),
-            forbidden=bool(entry.get("forbidden", False)),
-            rate_limits=_limits(entry.get("rate_limits", {}), f"{where}.rate_limits"),
-            note=str(entry.get("note", "")),
-        )
+        by_name[entry["key"]] = KeySettings(key=entry["key"], **given(entry, KEY_FIELDS, where))
     return tuple(by_name.values())
+
+
+Reader = Callable[[Any, str], Any]  # (value in the file, where it is) -> the setting
+Fields = dict[str, tuple[str, Reader]]  # key in the file -> (dataclass field, reader)
+
+
+def _as(convert: Callable[[Any], Any]) -> Reader:
+    return lambda value, where: convert(value)
+
+
+def _or_none(value: Any, where: str) -> Any:
+    return value or None
+
+
+# Where each setting sits in a config file and how it is read. A setting the file does not
+# name is not passed at all, so its default is the dataclass field's: written once, there.
+KEY_FIELDS: Fields = {
+    "balance_usd": ("balance_usd", _usd),
+    "forbidden": ("forbidden", _as(bool)),
+    "rate_limits": ("rate_limits", _limits),
+    "note": ("note", _as(str)),
+}
+CORE_FIELDS: Fields = {
+    "timing": ("timing", _as(TIMING_PROFILES.__getitem__)),
+    "workers": ("workers", _as(int)),
+    "retention_seconds": ("retention_seconds", _as(float)),
+    "price_per_image": ("price_per_image", _as(bool)),
+    "charge_failed": ("charge_failed", _as(bool)),
+    "safety_blocklist": ("safety_blocklist", _as(tuple)),
+    "any_key": ("any_key", _as(bool)),
+    "any_key_balance_usd": ("any_key_balance_usd", _usd),
+    "rate_limits": ("default_rate_limits", _limits),
+    "disabled_models": ("disabled_models", _as(frozenset)),
+    "seed": ("seed", _as(int)),
+}
+TOP_FIELDS: Fields = {
+    "max_body_bytes": ("max_body_bytes", _as(int)),
+    "media_cache_bytes": ("media_cache_bytes", _as(int)),
+    "fetch_remote_inputs": ("fetch_remote_inputs", _as(bool)),
+}
+CONTROL_FIELDS: Fields = {
+    "enabled": ("control_enabled", _as(bool)),
+    "token": ("control_token", _or_none),
+    "journal_size": ("journal_size", _as(int)),
+    "min_poll_seconds": ("min_poll_seconds", _as(float)),
+    "duplicate_window_seconds": ("duplicate_window_seconds", _as(float)),
+}
+WEBHOOK_FIELDS: Fields = {
+    "allow_hosts": ("allow_hosts", _as(tuple)),
+    "max_attempts": ("max_attempts", _as(int)),
+    "backoff_seconds": ("backoff_seconds", _as(float)),
+    "timeout_seconds": ("timeout_seconds", _as(float)),
+    "signing_secret": ("signing_secret", _or_none),
+}
+
+
+def given(
+    table: dict[str, Any], fields: dict[str, tuple[str, Reader]], where: str
+) -> dict[str, Any]:
+    """The settings ``table`` names, read, as keyword arguments of their dataclass."""
+    prefix = f"{where}." if where else ""
+    return {
+        name: read(table[key], f"{prefix}{key}")
+        for key, (name, read) in fields.items()
+        if key in table
+    }
 
 
 def from_mapping(data: dict[str, Any], source: str = "defaults", *, check: bool = True) -> Settings:
@@ -200,49 +259,23 @@ def from_mapping(data: dict[str, Any], source: str = "defaults", *, check: bool 
     prices = {op.operation_id: op.price_usd for op in operations}
     for name, value in data.get("prices", {}).items():
         prices[name] = _usd(value, f"prices.{name}")
-    timing = data.get("timing", "fast")
-    webhooks = data.get("webhooks", {})
-    control = data.get("control", {})
-    secret = webhooks.get("signing_secret") or None
-    if secret is not None:
+    webhooks = given(data.get("webhooks", {}), WEBHOOK_FIELDS, "webhooks")
+    if webhooks.get("signing_secret") is not None:
         try:
-            secret_bytes(secret)
+            secret_bytes(webhooks["signing_secret"])
         except ValueError as exc:
             raise ConfigError(f"{source}: webhooks.signing_secret: {exc}") from exc
     endpoints = fault_endpoints() if data.get("faults") else {}
     core = CoreSettings(
-        timing=TIMING_PROFILES[timing],
-        workers=int(data.get("workers", 8)),
-        retention_seconds=float(data.get("retention_seconds", 24 * 3600)),
         prices_usd=prices,
-        price_per_image=bool(data.get("price_per_image", True)),
-        charge_failed=bool(data.get("charge_failed", True)),
-        safety_blocklist=tuple(data.get("safety_blocklist", DEFAULT_BLOCKLIST)),
         keys=_keys(data.get("keys", [])),
-        any_key=bool(data.get("any_key", False)),
-        any_key_balance_usd=_usd(data.get("any_key_balance_usd", "100"), "any_key_balance_usd"),
-        default_rate_limits=_limits(data.get("rate_limits", {}), "rate_limits"),
-        disabled_models=frozenset(data.get("disabled_models", [])),
-        seed=data.get("seed"),
+        **given(data, CORE_FIELDS, ""),
     )
-    settings = Settings(
+    return Settings(
         core=core,
-        max_body_bytes=int(data.get("max_body_bytes", 20 * 1024 * 1024)),
-        media_cache_bytes=int(data.get("media_cache_bytes", 256 * 1024 * 1024)),
-        fetch_remote_inputs=bool(data.get("fetch_remote_inputs", False)),
-        control_enabled=bool(control.get("enabled", True)),
-        control_token=control.get("token") or None,
-        journal_size=int(control.get("journal_size", 10_000)),
-        min_poll_seconds=float(control.get("min_poll_seconds", 5.0)),
-        duplicate_window_seconds=float(control.get("duplicate_window_seconds", 10.0)),
-        webhooks=WebhookSettings(
-            allow_hosts=tuple(webhooks.get("allow_hosts", ())),
-            max_attempts=int(webhooks.get("max_attempts", 5)),
-            backoff_seconds=float(webhooks.get("backoff_seconds", 1.0)),
-            timeout_seconds=float(webhooks.get("timeout_seconds", 10.0)),
-            signing_secret=secret,
-        ),
+        webhooks=WebhookSettings(**webhooks),
         faults=tuple(parse_rule(rule, endpoints) for rule in data.get("faults", [])),
         source=source,
+        **given(data, TOP_FIELDS, ""),
+        **given(data.get("control", {}), CONTROL_FIELDS, "control"),
     )
-    return settings

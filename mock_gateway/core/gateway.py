@@ -1,7 +1,9 @@
 """GatewayCore: keys, wallet, rate limits and the job queue behind one synchronous API.
 
-The HTTP layer calls, in the gateway's order: ``authenticate`` (APIM), ``check_rate`` (APIM),
-then (after validating the body) ``submit`` or ``find_job``. Every call takes ``now``.
+The gateway pipeline (``mock_gateway.pipeline``) calls, in the gateway's order:
+``authenticate`` (APIM), ``check_rate`` (APIM), then (after validating the body) ``submit``;
+it moves time with ``advance`` and ``take_finished``, once per call. ``find_job`` (advance,
+then look up) serves direct users of the core. Every call takes ``now``.
 """
 
 from __future__ import annotations
@@ -94,6 +96,20 @@ class GatewayCore:
         self.wallet.forget(key)
         self.limiter.forget(key)
         self.queue.remove_owner(key)
+
+    def account(self, key: str) -> Account | None:
+        """The key as configured (None when unknown; ``authenticate`` may create it)."""
+        return self.accounts.get(key)
+
+    def all_accounts(self) -> list[Account]:
+        return list(self.accounts.values())
+
+    def balance_micros(self, key: str) -> int:
+        return self.wallet.balance(key)
+
+    def refill_limits(self, key: str) -> None:
+        """Give ``key`` full rate-limit buckets (new limits start full)."""
+        self.limiter.forget(key)
 
     def authenticate(self, key: str | None) -> Account | AuthFailure:
         if not key:

@@ -82,6 +82,10 @@ TIMING_PROFILES: dict[str, TimingProfile] = {
 }
 
 
+# Words that make the mock's safety checker fail a job (the documented FAILED outcome).
+DEFAULT_BLOCKLIST = ("nsfw", "nude", "naked", "gore", "blood", "violence", "weapon", "unsafe")
+
+
 @dataclass(frozen=True, slots=True)
 class KeySettings:
     key: str
@@ -99,7 +103,7 @@ class CoreSettings:
     prices_usd: dict[str, Decimal] = field(default_factory=dict)  # operation id -> price
     price_per_image: bool = True
     charge_failed: bool = True
-    safety_blocklist: tuple[str, ...] = ()
+    safety_blocklist: tuple[str, ...] = DEFAULT_BLOCKLIST
     keys: tuple[KeySettings, ...] = ()
     any_key: bool = False
     any_key_balance_usd: Decimal = Decimal("100")

@@ -28,7 +28,7 @@ from mock_gateway.proxy.spend import SpendRefusal
 from mock_gateway.proxy.state import ProxyState
 from mock_gateway.validation.contract import Operation
 from mock_gateway.validation.request import Rejection
-from mock_gateway.web.asgi import key_of
+from mock_gateway.web.parse import key_of
 from mock_gateway.web.responses import JSONBody, gateway_error
 from mock_gateway.web.streams import read_limited
 from seedream_contracts.document import STATUS_PREFIX

@@ -15,7 +15,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from mock_gateway.proxy.findings import Finding
-from mock_gateway.validation.contract import Contract, Operation
+from mock_gateway.validation.contract import Operation, RequestSchemas
 from mock_gateway.validation.request import (
     ParsedSubmit,
     Rejection,
@@ -51,7 +51,7 @@ def _refused(rule: str, rejection: Rejection, body: Any = None) -> Inbound:
 
 
 def check_submit(
-    contract: Contract,
+    contract: RequestSchemas,
     operation: Operation,
     content_type: str,
     raw: bytes,

@@ -13,7 +13,7 @@ from mock_gateway.proxy.record import ProxyRecorder, Sanitizer
 from mock_gateway.proxy.report import ProxyReport
 from mock_gateway.proxy.settings import ProxySettings
 from mock_gateway.proxy.spend import SpendCap
-from mock_gateway.validation.contract import Contract, load_contract
+from mock_gateway.validation.contract import RequestSchemas, load_request_schemas
 
 log = logging.getLogger("mock_gateway.proxy")
 
@@ -21,7 +21,7 @@ log = logging.getLogger("mock_gateway.proxy")
 @dataclass
 class ProxyState:
     settings: ProxySettings
-    contract: Contract  # the mock's reading: request validators and submit operations
+    contract: RequestSchemas  # the mock's reading: request validators and submit operations
     answers: AnswerContract
     tracker: JobTracker
     spend: SpendCap
@@ -33,7 +33,7 @@ class ProxyState:
 
     @classmethod
     def build(cls, settings: ProxySettings) -> ProxyState:
-        contract = load_contract()
+        contract = load_request_schemas()
         sanitizer = Sanitizer(settings.upstream)
         return cls(
             settings=settings,

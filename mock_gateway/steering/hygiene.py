@@ -73,12 +73,9 @@ class Bounded(Generic[K, V]):
 
 class Hygiene:
     def __init__(
-        self,
-        *,
-        min_poll_seconds: float = 5.0,
-        duplicate_window_seconds: float = 10.0,
-        capacity: int = 10_000,
+        self, *, min_poll_seconds: float, duplicate_window_seconds: float, capacity: int
     ) -> None:
+        """The thresholds come from ``Settings`` (their defaults are written there)."""
         self.min_poll_seconds = min_poll_seconds
         self.duplicate_window_seconds = duplicate_window_seconds
         self._retry_after: Bounded[tuple[str, str], tuple[float, int]] = Bounded(capacity)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,12 +35,23 @@ def flag_json(flag: Flag) -> dict[str, str]:
     return {"kind": kind, "message": template.format(*args)}
 
 
+@dataclass(frozen=True, slots=True)
+class JournalNote:
+    """What the gateway pipeline learned about one call, for its journal entry."""
+
+    key: str | None  # the key as sent (shown redacted)
+    body: bytes | None = None  # the submit body, once the call got past API Management
+    request_id: str | None = None
+    warnings: tuple[Flag, ...] = ()
+    faults: tuple[str, ...] = ()  # ids of the fault rules that fired
+
+
 # One journal entry, as a plain tuple (the cheapest thing to build on the hot path):
 # (seq, time, method, path, key, status, body, request_id, warnings, faults). ``key`` is the
 # full key, for filtering; it is shown redacted. ``status`` None: the connection was dropped.
 Entry = tuple[
     int, float, str, str, str | None, int | None, bytes | str | None, str | None,
-    list[Flag] | None, list[str] | None,
+    tuple[Flag, ...], tuple[str, ...],
 ]  # fmt: skip
 
 
@@ -57,8 +67,8 @@ def entry_json(entry: Entry) -> dict[str, Any]:
         "status": status,
         "request_id": request_id,
         "body": _show_body(body),
-        "warnings": [flag_json(flag) for flag in warnings or ()],
-        "faults": faults or [],
+        "warnings": [flag_json(flag) for flag in warnings],
+        "faults": list(faults),
     }
 
 
@@ -143,25 +153,21 @@ class Journal:
         path: str,
         key: str | None,
         status: int | None,
-        scope: MutableMapping[str, Any],
+        note: JournalNote | None = None,
     ) -> None:
-        """Append one call; ``scope`` carries what the handler learned (``mock.*`` keys)."""
+        """Append one call; ``note`` carries what the gateway pipeline learned about it."""
         self._seq += 1
-        raw = scope.get("mock.body")
-        self._entries.append(
-            (
-                self._seq,
-                time,
-                method,
-                path,
-                key,
-                status,
-                None if raw is None else keep_body(raw),
-                scope.get("mock.request_id"),
-                scope.get("mock.warnings"),
-                scope.get("mock.faults"),
-            )
-        )
+        entry: Entry
+        if note is None:
+            entry = (self._seq, time, method, path, key, status, None, None, (), ())
+        else:
+            raw = note.body
+            body = None if raw is None else keep_body(raw)
+            entry = (
+                self._seq, time, method, path, key, status, body, note.request_id,
+                note.warnings, note.faults,
+            )  # fmt: skip
+        self._entries.append(entry)
 
     def select(self, where: JournalFilter) -> list[dict[str, Any]]:
         found = [entry for entry in self._entries if where.accepts(entry)]

@@ -1,7 +1,8 @@
 """Webhook delivery: POST the terminal status body to ``X-Webhook-URL``, with retries.
 
-Delivery never runs inside a request: a finished job is *enqueued* (``on_finished``, called
-from ``MockState.pump``), and the app's ticker starts due attempts as background tasks. The
+Delivery never runs inside a request: the pipeline reports a finished job's webhook as due
+(with the exact status body bytes a poll gets), ``MockState.carry_out`` *enqueues* it, and
+the app's ticker starts due attempts as background tasks. The
 retry schedule is kept in mock time, so with a frozen clock a test steps retries by
 advancing the clock. Every attempt is recorded; the log keeps the newest N deliveries.
 """
@@ -16,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mock_gateway.core import Job, format_timestamp
+from mock_gateway.core import format_timestamp
 from mock_gateway.steering.clock import Clock
 from mock_gateway.steering.hygiene import Bounded
 from mock_gateway.steering.journal import redact_key
@@ -87,11 +88,6 @@ class Delivery:
         }
 
 
-def encode_body(body: dict[str, Any]) -> bytes:
-    """The same compact JSON the status endpoint sends, so the bodies match byte for byte."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
 def _parsers_disagree(url: str) -> str | None:
     """Belt and braces: the host httpx would connect to must be the one the policy judged."""
     import httpx  # late: the mock starts without it (the first answer comes sooner)
@@ -123,17 +119,6 @@ class WebhookDispatcher:
         self._generation += 1
         self._log.clear()
         self._due.clear()
-
-    def on_finished(self, job: Job, now: float) -> None:
-        """A finished-job listener (see ``MockState.pump``). The first attempt is due when
-        the job finished in mock time, even if the clock has since jumped past it."""
-        url = job.spec.webhook_url
-        if not url:
-            return
-        base = str(job.spec.extra.get("base_url", ""))
-        body = encode_body(job.status_body(f"{base}/media"))
-        finished = job.completed_at if job.completed_at is not None else now
-        self.enqueue(job.request_id, job.owner, url, body, finished)
 
     def enqueue(self, request_id: str, key: str, url: str, body: bytes, now: float) -> Delivery:
         delivery = Delivery(f"msg_{request_id}", request_id, key, url, body, now, self._generation)

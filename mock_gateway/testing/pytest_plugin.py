@@ -30,8 +30,8 @@ import pytest
 if TYPE_CHECKING:
     from mock_gateway.testing.plugin_support import MockGateway
     from mock_gateway.testing.proxy_support import GatewayProxy
-    from mock_gateway.testing.receiver import WebhookReceiver
     from mock_gateway.testing.server_thread import ServerThread
+    from seedream_contracts.loopback import LoopbackReceiver
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -100,11 +100,11 @@ def mock_gateway(request: pytest.FixtureRequest) -> Iterator[MockGateway]:
 
 
 @pytest.fixture
-def webhook_receiver() -> Iterator[WebhookReceiver]:
+def webhook_receiver() -> Iterator[LoopbackReceiver]:
     """A loopback receiver: ``.url``, ``.fail(n)``, ``.wait_for(count)``, ``.bodies()``."""
-    from mock_gateway.testing.receiver import WebhookReceiver
+    from seedream_contracts.loopback import LoopbackReceiver
 
-    with WebhookReceiver() as receiver:
+    with LoopbackReceiver() as receiver:
         yield receiver
 
 

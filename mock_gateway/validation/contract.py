@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 Operation = SubmitOperation  # the mock's name for a submit endpoint
 
 
-class Contract:
+class RequestSchemas:
+    """Each submit operation's request schema, compiled once into a validator."""
+
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
         self._operations = submit_operations(document)
@@ -93,5 +95,5 @@ def _priority(error: ValidationError) -> int:
 
 
 @functools.cache
-def load_contract() -> Contract:
-    return Contract(load_document())
+def load_request_schemas() -> RequestSchemas:
+    return RequestSchemas(load_document())

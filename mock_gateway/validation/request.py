@@ -15,7 +15,7 @@ from typing import Any
 
 from mock_gateway.core import JobSpec
 from mock_gateway.imaging import ACCEPTED, BYTEPLUS_ACCEPTED, ImageInfo, InvalidImage, probe_image
-from mock_gateway.validation.contract import Contract, Operation
+from mock_gateway.validation.contract import Operation, RequestSchemas
 from mock_gateway.validation.messages import describe, field_name
 from mock_gateway.validation.sizing import output_size
 from mock_gateway.validation.urls import (
@@ -156,10 +156,12 @@ def accepted_images(operation: Operation) -> Mapping[str, str]:
     return ACCEPTED if operation.slug != "byteplus" else BYTEPLUS_ACCEPTED
 
 
-def parse_submit(contract: Contract, operation: Operation, body: Any) -> ParsedSubmit | Rejection:
+def parse_submit(
+    schemas: RequestSchemas, operation: Operation, body: Any
+) -> ParsedSubmit | Rejection:
     if not isinstance(body, dict):
         return bad_request(f"body: must be a JSON object (got {type(body).__name__})")
-    error = contract.first_error(operation.operation_id, body)
+    error = schemas.first_error(operation.operation_id, body)
     if error is not None:
         path = list(error.absolute_path)
         if path == ["model"] and isinstance(error.instance, str) and error.validator == "enum":

@@ -22,10 +22,10 @@ from mock_gateway.steering.faults import FaultBook
 from mock_gateway.steering.hygiene import Hygiene
 from mock_gateway.steering.journal import Journal
 from mock_gateway.steering.webhooks import Delivery, WebhookDispatcher
-from mock_gateway.validation.contract import load_contract
+from mock_gateway.validation.contract import load_request_schemas
 from mock_gateway.web.asgi import MockApp
 from mock_gateway.web.gc_policy import GcPolicy
-from mock_gateway.web.inputs import InputResolver
+from mock_gateway.web.inputs import RemoteInputs
 from mock_gateway.web.responses import gateway_error, not_found_route
 from mock_gateway.web.routes.control import control_routes
 from mock_gateway.web.routes.control_inspect import inspect_routes
@@ -57,10 +57,10 @@ def build_state(
         settings=settings,
         clock=clock,
         core=GatewayCore(settings.core, clock.now()),
-        contract=load_contract(),
+        schemas=load_request_schemas(),
         samples=samples,
         images=ImageCache(settings.media_cache_bytes),
-        inputs=InputResolver(samples, fetch_remote=settings.fetch_remote_inputs, http=http),
+        remote_inputs=RemoteInputs(enabled=settings.fetch_remote_inputs, http=http),
         faults=FaultBook(settings.core.seed, settings.faults),
         journal=Journal(settings.journal_size),
         hygiene=Hygiene(
@@ -90,7 +90,7 @@ def _open_http(state: MockState) -> None:
     import httpx
 
     state.http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
-    state.inputs.http = state.http
+    state.remote_inputs.http = state.http
 
 
 async def _tick(state: MockState) -> None:
@@ -99,7 +99,7 @@ async def _tick(state: MockState) -> None:
     gc_policy = GcPolicy()  # keeps full GC pauses short as finished jobs accumulate
     while True:
         try:
-            state.pump()
+            state.advance()
             gc_policy.after_jobs(state.core.submitted)
             if state.tasks is not None:
                 for delivery, due in state.webhooks.take_due(state.clock.now()):
@@ -146,7 +146,7 @@ def create_app(
                 tasks.cancel_scope.cancel()
         if owns_http and state.http is not None:
             await state.http.aclose()
-            state.http = state.inputs.http = None
+            state.http = state.remote_inputs.http = None
 
     async def http_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, HTTPException) and exc.status_code in (404, 405):
@@ -158,7 +158,7 @@ def create_app(
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return gateway_error(500, "Internal Server Error", "The mock failed unexpectedly.")
 
-    operations = list(state.contract.submit_operations())
+    operations = list(state.schemas.submit_operations())
     control = (
         [*control_routes(), *inspect_routes(), *ui_routes()] if settings.control_enabled else []
     )

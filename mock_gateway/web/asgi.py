@@ -1,38 +1,39 @@
 """The ASGI entry point: Starlette plus the journal and the ability to drop a connection.
 
-The journal is recorded here rather than in a middleware class: one ``send`` wrapper and a
-bounded ``deque`` append per call is all the hot status path pays (Starlette's
-``BaseHTTPMiddleware`` would cost a task and a stream per request). Control-API calls and
-the readiness probe stay out of the journal: it shows gateway traffic only.
+A gateway route hands its pipeline ``Outcome`` over with ``hand_outcome``; the journal
+entry is made from the outcome's typed note. The journal is recorded here rather than in a
+middleware class: one ``send`` wrapper and a bounded ``deque`` append per call is all the
+hot status path pays (Starlette's ``BaseHTTPMiddleware`` would cost a task and a stream
+per request). Control-API calls and the readiness probe stay out of the journal: it shows
+gateway traffic only.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 import anyio
 from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
+from mock_gateway.web.parse import key_of
+
 if TYPE_CHECKING:
+    from mock_gateway.pipeline import Outcome
     from mock_gateway.web.state import MockState
 
 UNJOURNALED = ("/_mock", "/_health")
-KEY_HEADER = b"ocp-apim-subscription-key"
+OUTCOME = "mock.outcome"  # the one thing a route leaves in the scope for the journal
 
 
-def key_of(scope: Scope) -> str | None:
-    """The subscription key as sent (header first, then APIM's query parameter); the one
-    reading of it, for authentication and for the journal alike."""
-    for name, value in scope["headers"]:
-        if name == KEY_HEADER and value:
-            return bytes(value).decode("latin-1")
-    query: bytes = scope.get("query_string", b"")
-    if b"subscription-key=" in query:
-        values = parse_qs(query.decode("latin-1")).get("subscription-key")
-        return values[0] if values else None
-    return None
+def hand_outcome(scope: Scope, outcome: Outcome) -> None:
+    """Give this call's decided outcome to ``MockApp`` (for the journal, and to hang up)."""
+    scope[OUTCOME] = outcome
+
+
+def outcome_of(scope: Scope) -> Outcome | None:
+    outcome: Outcome | None = scope.get(OUTCOME)
+    return outcome
 
 
 async def drop_connection(send: Send) -> None:
@@ -77,11 +78,12 @@ class MockApp(Starlette):
         try:
             await super().__call__(scope, receive, tap)
         finally:
-            dropped = scope.get("mock.drop", False)
+            outcome = outcome_of(scope)
+            dropped = outcome is not None and outcome.drop
             if status is None and not dropped:
                 status = 500  # an exception escaped before any answer
-            state.journal.record(
-                started, scope["method"], scope["path"], key_of(scope), status, scope
-            )
+            note = None if outcome is None else outcome.note
+            key = key_of(scope) if note is None else note.key
+            state.journal.record(started, scope["method"], scope["path"], key, status, note)
         if dropped:
             await drop_connection(send)

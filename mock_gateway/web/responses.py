@@ -1,23 +1,23 @@
-"""The two error shapes a client meets: the gateway's ``{"error", "message"}`` and, for what
-API Management answers before the gateway sees the call, APIM's ``{"statusCode", "message"}``."""
+"""Rendering for Starlette: a gateway call's ``Outcome`` (exact bytes, latency, hang-up),
+and the JSON bodies of the mock's own routes (control API, media) in the gateway's style.
+
+The bodies themselves are built in ``mock_gateway.pipeline.answers``; this module only
+wraps them, so the gateway and the HTTP layer can never word an error differently.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import anyio
+from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
-from mock_gateway.core import AuthFailure
-
-APIM_MISSING_KEY = (
-    "Access denied due to missing subscription key. "
-    "Make sure to include subscription key when making requests to an API."
-)
-APIM_INVALID_KEY = (
-    "Access denied due to invalid subscription key. "
-    "Make sure to provide a valid key for an active subscription."
-)
+from mock_gateway.pipeline import Outcome, answers
+from mock_gateway.pipeline.answers import Answer
+from mock_gateway.web.asgi import hand_outcome
+from mock_gateway.web.state import MockState
 
 
 class JSONBody(Response):
@@ -26,48 +26,39 @@ class JSONBody(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        try:
-            return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        except UnicodeEncodeError:
-            # A lone surrogate a client sent (the journal echoes bodies) has no UTF-8 form;
-            # ASCII-escaped JSON still carries it faithfully.
-            return json.dumps(content, separators=(",", ":")).encode("ascii")
+        return answers.encode_json(content)
 
 
-def gateway_error(status: int, error: str, message: str) -> JSONBody:
-    return JSONBody({"error": error, "message": message}, status_code=status)
+def answer_response(answer: Answer) -> Response:
+    """The pipeline's answer as it is, byte for byte (a header it names wins)."""
+    headers = dict(answer.headers) if answer.headers else None
+    return Response(answer.body, answer.status, headers, media_type="application/json")
 
 
-def apim_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONBody:
-    return JSONBody({"statusCode": status, "message": message}, status_code=status, headers=headers)
+def gateway_error(status: int, error: str, message: str) -> Response:
+    return answer_response(answers.gateway_error(status, error, message))
 
 
-def quota_message(now: float) -> str:
-    """APIM's 403 text; the quota is taken to renew at midnight UTC (mock time)."""
-    remaining = int(86400 - (now % 86400))
-    hours, rest = divmod(remaining, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return (
-        "Out of call volume quota. Quota will be replenished in "
-        f"{hours:02d}:{minutes:02d}:{seconds:02d}."
-    )
+def not_found_route() -> Response:
+    return answer_response(answers.apim_error(404, "Resource not found"))
 
 
-def auth_failure(failure: AuthFailure, now: float) -> JSONBody:
-    if failure is AuthFailure.MISSING_KEY:
-        return apim_error(401, APIM_MISSING_KEY)
-    if failure is AuthFailure.INVALID_KEY:
-        return apim_error(401, APIM_INVALID_KEY)
-    return apim_error(403, quota_message(now))
+class DropConnection(Response):
+    """Sends nothing: ``MockApp`` sees the outcome's ``drop`` and closes the connection."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=500)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        return None
 
 
-def rate_limited(retry_after: int) -> JSONBody:
-    return apim_error(
-        429,
-        f"Rate limit is exceeded. Try again in {retry_after} seconds.",
-        headers={"Retry-After": str(retry_after)},
-    )
-
-
-def not_found_route() -> JSONBody:
-    return apim_error(404, "Resource not found")
+async def render(request: Request, state: MockState, outcome: Outcome) -> Response:
+    """Carry out what a gateway call's outcome asks for, then answer with its exact bytes."""
+    state.carry_out(outcome.advanced)
+    hand_outcome(request.scope, outcome)
+    if outcome.delay_seconds:
+        await anyio.sleep(outcome.delay_seconds)  # real time: it is network latency
+    if outcome.drop:
+        return DropConnection()
+    return answer_response(outcome.answer)

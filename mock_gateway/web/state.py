@@ -1,8 +1,11 @@
-"""Everything one mock instance owns. One object per app: no module globals."""
+"""Everything one mock instance owns. One object per app: no module globals.
+
+The gateway's decisions are the pipeline's (``world``); this object carries out what they
+cause that needs the event loop: webhook deliveries, waking the ticker.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -10,20 +13,21 @@ import anyio
 from anyio.abc import TaskGroup
 
 from mock_gateway.config.settings import Settings
-from mock_gateway.core import GatewayCore, Job
+from mock_gateway.core import GatewayCore
 from mock_gateway.imaging import ImageCache, SampleImages
+from mock_gateway.pipeline import Advance, World
 from mock_gateway.steering.clock import VirtualClock
 from mock_gateway.steering.faults import FaultBook
 from mock_gateway.steering.hygiene import Hygiene
 from mock_gateway.steering.journal import Journal
 from mock_gateway.steering.webhooks import WebhookDispatcher
-from mock_gateway.validation.contract import Contract
-from mock_gateway.web.inputs import InputResolver
+from mock_gateway.validation.contract import RequestSchemas
+from mock_gateway.web.inputs import RemoteInputs
 
 if TYPE_CHECKING:
     import httpx  # imported when the first webhook or remote input needs it
 
-FinishedListener = Callable[[Job, float], None]
+COMPUTE_THREADS = 2  # big bodies parsed (and images decoded) at once; the rest wait
 
 
 class Waker:
@@ -48,10 +52,10 @@ class MockState:
     settings: Settings
     clock: VirtualClock
     core: GatewayCore
-    contract: Contract
+    schemas: RequestSchemas
     samples: SampleImages
     images: ImageCache
-    inputs: InputResolver
+    remote_inputs: RemoteInputs
     faults: FaultBook
     journal: Journal
     hygiene: Hygiene
@@ -59,26 +63,39 @@ class MockState:
     fault_endpoints: dict[str, str]
     http: httpx.AsyncClient | None = None
     initial_rate: float = 1.0
-    finished_listeners: list[FinishedListener] = field(default_factory=list)
     waker: Waker = field(default_factory=Waker)
     tasks: TaskGroup | None = None  # the lifespan's task group (None without a lifespan)
+    world: World = field(init=False)
+    _compute: anyio.CapacityLimiter | None = None
 
     def __post_init__(self) -> None:
-        self.finished_listeners.append(self.webhooks.on_finished)
+        self.world = World(
+            core=self.core,
+            faults=self.faults,
+            hygiene=self.hygiene,
+            schemas=self.schemas,
+            samples=self.samples,
+            fetch_remote_inputs=self.remote_inputs.enabled,
+        )
+
+    def compute_limiter(self) -> anyio.CapacityLimiter:
+        """Worker threads for the pipeline's heavy steps, two at a time (made in the loop)."""
+        if self._compute is None:
+            self._compute = anyio.CapacityLimiter(COMPUTE_THREADS)
+        return self._compute
 
     def now(self) -> float:
         return self.clock.now()
 
-    def pump(self, now: float | None = None) -> None:
-        """Advance the core to ``now`` and hand every newly finished job to the listeners
-        (webhook delivery, the journal)."""
-        moment = self.clock.now() if now is None else now
-        self.core.advance(moment)
-        finished = self.core.take_finished()
-        for job in finished:
-            for listener in self.finished_listeners:
-                listener(job, moment)
-        if finished:
+    def advance(self) -> None:
+        """Move the world to now (``World.advance``) and carry out what that caused."""
+        self.carry_out(self.world.advance(self.clock.now()))
+
+    def carry_out(self, advanced: Advance) -> None:
+        """Hand the webhooks that fell due to the dispatcher; wake the ticker to send them."""
+        for due in advanced.webhooks:
+            self.webhooks.enqueue(due.request_id, due.key, due.url, due.body, due.at)
+        if advanced.finished:
             self.waker.wake()
 
     async def settle(self, seconds: float) -> bool:
@@ -87,7 +104,7 @@ class MockState:
         Without a lifespan nothing is delivered, so there is nothing to wait for."""
         with anyio.move_on_after(seconds):
             while self.tasks is not None:
-                self.pump()
+                self.advance()
                 if self.webhooks.idle(self.clock.now()):
                     return True
                 self.waker.wake()
@@ -99,6 +116,7 @@ class MockState:
         but the clock's rate returns to the configured one."""
         self.clock.set_rate(self.initial_rate)
         self.core.reset(self.clock.now())
+        self.world.reset()
         self.faults.reset(self.settings.core.seed, self.settings.faults)
         self.journal.clear()
         self.hygiene.clear()

@@ -19,8 +19,8 @@ from starlette.routing import Route
 from mock_gateway.core import KeySettings, RateLimit, format_timestamp
 from mock_gateway.core.gateway import Account
 from mock_gateway.core.wallet import micros_to_usd
+from mock_gateway.web.parse import mock_state
 from mock_gateway.web.responses import JSONBody
-from mock_gateway.web.routes.common import mock_state
 from mock_gateway.web.routes.control_input import (
     BadInput,
     guarded,
@@ -37,6 +37,7 @@ KEY_FIELDS = ("balance_usd", "forbidden", "rate_limits", "note")
 MAX_BALANCE = Decimal(1_000_000_000)
 YEAR = 366 * 24 * 3600.0
 SETTLE_SECONDS = 10.0  # how long an advance waits for due webhook attempts (real time)
+NEW_KEY_BALANCE = KeySettings("").balance_usd  # what a key created without a balance gets
 
 
 def usd_text(micros: int) -> str:
@@ -47,7 +48,7 @@ def usd_text(micros: int) -> str:
 def key_document(state: MockState, account: Account) -> dict[str, Any]:
     return {
         "key": account.key,
-        "balance_usd": usd_text(state.core.wallet.balance(account.key)),
+        "balance_usd": usd_text(state.core.balance_micros(account.key)),
         "forbidden": account.forbidden,
         "rate_limits": {group: str(limit) for group, limit in account.rate_limits.items()},
         "default_rate_limits": {
@@ -114,7 +115,7 @@ def _rate_limits(value: Any, current: dict[str, RateLimit]) -> dict[str, RateLim
 @guarded
 async def get_key(request: Request) -> Response:
     state = mock_state(request)
-    account = state.core.accounts.get(request.path_params["key"])
+    account = state.core.account(request.path_params["key"])
     if account is None:
         return problem(404, "no such key (create it with PUT /_mock/keys/{key})")
     return JSONBody(key_document(state, account))
@@ -129,11 +130,11 @@ async def put_key(request: Request) -> Response:
         raise BadInput("key: at most 256 characters")
     body = await json_body(request)
     only(body, KEY_FIELDS)
-    current = state.core.accounts.get(key)
+    current = state.core.account(key)
     balance = (
         _balance(body["balance_usd"])
         if "balance_usd" in body
-        else (micros_to_usd(state.core.wallet.balance(key)) if current else Decimal(100))
+        else (micros_to_usd(state.core.balance_micros(key)) if current else NEW_KEY_BALANCE)
     )
     forbidden = body.get("forbidden", current.forbidden if current else False)
     if not isinstance(forbidden, bool):
@@ -144,7 +145,7 @@ async def put_key(request: Request) -> Response:
     limits = current.rate_limits if current else {}
     if "rate_limits" in body:
         limits = _rate_limits(body["rate_limits"], limits)
-        state.core.limiter.forget(key)  # new limits start with a full bucket
+        state.core.refill_limits(key)  # new limits start with a full bucket
     settings = KeySettings(key, balance, forbidden, limits, note)
     account = state.core.put_account(settings)
     return JSONBody(key_document(state, account), status_code=200 if current else 201)
@@ -155,7 +156,7 @@ async def delete_key(request: Request) -> Response:
     """Remove a key with its jobs (the plugin does this after each test)."""
     state = mock_state(request)
     key: str = request.path_params["key"]
-    if key not in state.core.accounts:
+    if state.core.account(key) is None:
         return problem(404, "no such key")
     state.core.remove_account(key)
     return Response(status_code=204)
@@ -164,7 +165,7 @@ async def delete_key(request: Request) -> Response:
 @guarded
 async def list_keys(request: Request) -> Response:
     state = mock_state(request)
-    keys = [key_document(state, account) for account in state.core.accounts.values()]
+    keys = [key_document(state, account) for account in state.core.all_accounts()]
     return JSONBody({"keys": keys})
 
 
@@ -178,7 +179,7 @@ async def reset(request: Request) -> Response:
 
 
 async def _clock_changed(state: MockState, settle: float = 0.0) -> Response:
-    state.pump()
+    state.advance()
     state.waker.wake()  # due jobs and webhook retries run now, not at the next tick
     if settle:
         await state.settle(settle)

@@ -15,8 +15,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_gateway.web.parse import mock_state
 from mock_gateway.web.responses import JSONBody
-from mock_gateway.web.routes.common import mock_state
 from mock_gateway.web.streams import read_limited
 
 Handler = Callable[[Request], Awaitable[Response]]

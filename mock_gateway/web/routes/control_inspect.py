@@ -18,11 +18,10 @@ from starlette.routing import Route
 from mock_gateway.core import Job, JobStatus, format_timestamp
 from mock_gateway.core.ratelimit import EPSILON, seconds_until_token
 from mock_gateway.steering.journal import redact_key
+from mock_gateway.web.parse import base_url, mock_state
 from mock_gateway.web.responses import JSONBody
-from mock_gateway.web.routes.common import mock_state
 from mock_gateway.web.routes.control import usd_text
 from mock_gateway.web.routes.control_input import BadInput, guarded, problem, query, query_int
-from mock_gateway.web.routes.gateway import base_url
 from mock_gateway.web.routes.media import render_request
 from mock_gateway.web.state import MockState
 
@@ -128,7 +127,7 @@ async def list_jobs(request: Request) -> Response:
     limit = query_int(params, "limit", 0, MAX_PAGE)
     limit = MAX_PAGE if limit is None else limit  # 0: only the count
     offset = query_int(params, "offset", 0, MAX_OFFSET) or 0
-    state.pump()
+    state.advance()
     jobs, total = jobs_page(state, params, offset, limit)
     media_base = f"{base_url(request)}/media"
     page = [job_document(state, job, media_base) for job in jobs]
@@ -142,7 +141,7 @@ async def job_thumbnail(request: Request) -> Response:
     state = mock_state(request)
     request_id: str = request.path_params["request_id"]
     filename: str = request.path_params["filename"]
-    state.pump()
+    state.advance()
     job = state.core.queue.get(request_id)
     render = None if job is None else render_request(job, filename)
     if render is None:

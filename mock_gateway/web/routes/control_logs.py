@@ -10,8 +10,8 @@ from starlette.routing import Route
 
 from mock_gateway.steering.faults import FaultError, FaultSpec, describe, parse_rule
 from mock_gateway.steering.journal import JournalFilter
+from mock_gateway.web.parse import mock_state
 from mock_gateway.web.responses import JSONBody
-from mock_gateway.web.routes.common import mock_state
 from mock_gateway.web.routes.control_input import (
     BadInput,
     guarded,

@@ -11,9 +11,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_gateway.core import Job, JobStatus
+from mock_gateway.web.parse import base_url, mock_state
 from mock_gateway.web.responses import JSONBody, not_found_route
-from mock_gateway.web.routes.common import mock_state
-from mock_gateway.web.routes.gateway import base_url
 
 if TYPE_CHECKING:
     from mock_gateway.imaging.render import RenderRequest
@@ -48,8 +47,8 @@ async def media(request: Request) -> Response:
     state = mock_state(request)
     request_id: str = request.path_params["request_id"]
     filename: str = request.path_params["filename"]
-    state.pump()
-    job = state.core.queue.get(request_id)
+    state.advance()
+    job = state.world.completed_job(request_id)
     render = None if job is None else render_request(job, filename)
     if job is None or render is None:
         return not_found_route()
@@ -74,7 +73,7 @@ async def sample(request: Request) -> Response:
 async def openapi(request: Request) -> Response:
     """The contract, with this mock listed first among the servers."""
     state = mock_state(request)
-    document = dict(state.contract.document)
+    document = dict(state.schemas.document)
     document["servers"] = [
         {"url": base_url(request), "description": "this mock"},
         *[s for s in document.get("servers", []) if "127.0.0.1" not in s.get("url", "")],
@@ -85,7 +84,7 @@ async def openapi(request: Request) -> Response:
 async def health(request: Request) -> Response:
     """Readiness probe for CI jobs (``/_health``; not part of the gateway's contract)."""
     state = mock_state(request)
-    return JSONBody({"status": "ok", "jobs": len(state.core.queue)})
+    return JSONBody({"status": "ok", "jobs": state.world.job_count()})
 
 
 def media_routes() -> list[Route]:

@@ -1,8 +1,11 @@
-"""A webhook receiver for tests: a loopback HTTP server that records every callback.
+"""A loopback HTTP server that records every callback: the webhook receiver of tests.
 
 It can be told to fail the next N deliveries (with a status code of your choice), so a
-test can watch the mock's retries. Used by the ``webhook_receiver`` pytest fixture, and
-usable on its own: ``with WebhookReceiver() as receiver: ... receiver.url``.
+test can watch a target's retries. The contract suite's receiver (``receiver.py``) and the
+mock's ``webhook_receiver`` pytest fixture both run one; it is usable on its own too:
+``with LoopbackReceiver() as receiver: ... receiver.url``. It lives here, in the suite's
+package, so the suite never imports the mock it judges (the mock may import the suite's
+leaves: this file and ``document.py``).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class Callback:
         return json.loads(self.body)
 
 
-class WebhookReceiver:
+class LoopbackReceiver:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.callbacks: list[Callback] = []
         self._fail_left = 0
@@ -152,7 +155,7 @@ class WebhookReceiver:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> WebhookReceiver:
+    def __enter__(self) -> LoopbackReceiver:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
