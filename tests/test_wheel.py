@@ -125,6 +125,14 @@ def test_the_wheel_holds_the_new_import_names(wheel: Path) -> None:
         assert path in names, path  # fmt: skip
 
 
+def test_the_wheel_holds_the_inspector_page(wheel: Path) -> None:
+    from mock_gateway.inspector import MEDIA_TYPES
+
+    names = set(zipfile.ZipFile(wheel).namelist())
+    missing = {f"mock_gateway/inspector/{name}" for name in MEDIA_TYPES} - names
+    assert not missing, missing
+
+
 def test_console_scripts_work_from_the_wheel(venv: Path, project: Path) -> None:
     bin_dir = venv / "bin"
     assert run(bin_dir / "seedream", "--version", cwd=project).startswith("seedream 0.")
