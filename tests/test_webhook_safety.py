@@ -20,7 +20,7 @@ LOOPBACK = [
     "http://[::1]:8080/hook",
     "http://localhost:1/x",
     "https://LOCALHOST/x",
-    "http://localhost./x",
+    "http://127.0.0.2:9/hook",  # all of 127.0.0.0/8 is loopback
     "http://user@evil.test:80@127.0.0.1/hook",  # userinfo; both parsers connect to 127.0.0.1
 ]
 ELSEWHERE = [
@@ -29,7 +29,11 @@ ELSEWHERE = [
     "http://0.0.0.0:80/hook",
     "http://[::ffff:127.0.0.1]/hook",  # v4-mapped: not decided without a lookup, so refused
     "http://127.1/hook",  # an inet_aton shorthand: only a resolver would call it loopback
+    "http://0x7f000001/hook",
     "http://2130706433/hook",
+    "http://localhost./hook",  # a fully qualified name: it goes to DNS
+    "http://localhost.../hook",
+    "http://127.0.0.1./hook",
     "http://localhost.example.com/hook",
     "http://127.0.0.1.nip.io/hook",
     "http://127.0.0.1\\@evil.test/hook",

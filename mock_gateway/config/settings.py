@@ -38,6 +38,8 @@ class Settings:
     control_enabled: bool = True
     control_token: str | None = None
     journal_size: int = 10_000  # newest entries kept by /_mock/requests and /_mock/webhooks
+    journal_bytes: int = 32 * 1024 * 1024  # and at most this much kept by each of them
+    decode_concurrency: int = 2  # big bodies parsed / input images decoded at once
     min_poll_seconds: float = 5.0  # hygiene: faster polls of one request are flagged
     duplicate_window_seconds: float = 10.0  # hygiene: identical submits closer are flagged
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
@@ -210,10 +212,12 @@ def from_mapping(data: dict[str, Any], source: str = "defaults") -> Settings:
         core=core,
         max_body_bytes=int(data.get("max_body_bytes", 20 * 1024 * 1024)),
         media_cache_bytes=int(data.get("media_cache_bytes", 256 * 1024 * 1024)),
+        decode_concurrency=int(data.get("decode_concurrency", 2)),
         fetch_remote_inputs=bool(data.get("fetch_remote_inputs", False)),
         control_enabled=bool(control.get("enabled", True)),
         control_token=control.get("token") or None,
         journal_size=int(control.get("journal_size", 10_000)),
+        journal_bytes=int(control.get("journal_bytes", 32 * 1024 * 1024)),
         min_poll_seconds=float(control.get("min_poll_seconds", 5.0)),
         duplicate_window_seconds=float(control.get("duplicate_window_seconds", 10.0)),
         webhooks=WebhookSettings(
@@ -221,6 +225,7 @@ def from_mapping(data: dict[str, Any], source: str = "defaults") -> Settings:
             max_attempts=int(webhooks.get("max_attempts", 5)),
             backoff_seconds=float(webhooks.get("backoff_seconds", 1.0)),
             timeout_seconds=float(webhooks.get("timeout_seconds", 10.0)),
+            per_host_concurrency=int(webhooks.get("per_host_concurrency", 4)),
             signing_secret=secret,
         ),
         faults=tuple(parse_rule(rule, endpoints) for rule in data.get("faults", [])),

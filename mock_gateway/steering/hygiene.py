@@ -6,7 +6,9 @@ request faster than the documented 5 s, polling on after a terminal status, and 
 identical submit (submits are not idempotent: a likely double charge). Each warning goes
 into the journal entry of the call; the server log gets one line per key and kind.
 
-All state is bounded (the oldest entries go first), so memory stays flat.
+All state is bounded (the oldest entries go first) in entries and in bytes: a key or request
+id is clipped to ``TEXT_CAP`` characters before it is kept, so memory stays flat whatever
+clients send.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 from typing import Any, Generic, TypeVar
 
 from mock_gateway.core.jobs import TERMINAL_STATUSES
+from mock_gateway.steering.bounded import clip
 from mock_gateway.steering.journal import Flag, flag_json, redact_key
 
 log = logging.getLogger("mock_gateway.steering.hygiene")
@@ -91,6 +94,7 @@ class Hygiene:
 
     def before_call(self, key: str, group: str, now: float) -> Flag | None:
         """A call arriving before the Retry-After the key was given for this group."""
+        key = clip(key)
         pending = self._retry_after.get((key, group))
         if pending is None:
             return None
@@ -102,10 +106,11 @@ class Hygiene:
         return self._warn(key, kind, EARLY_RETRY, not_before - now, retry_after)
 
     def rate_limited(self, key: str, group: str, now: float, retry_after: int) -> None:
-        self._retry_after.put((key, group), (now + retry_after, retry_after))
+        self._retry_after.put((clip(key), group), (now + retry_after, retry_after))
 
     def poll(self, key: str, request_id: str, now: float, status: str | None) -> Flag | None:
         """One status poll answered with ``status`` (None: unknown request)."""
+        key, request_id = clip(key), clip(request_id)
         previous = self._polls.get((key, request_id))
         self._polls.put((key, request_id), (now, status))
         if previous is None:
@@ -122,6 +127,7 @@ class Hygiene:
 
     def submitted(self, key: str, path: str, body: bytes, now: float) -> Flag | None:
         """An accepted submit identical to one accepted moments before."""
+        key = clip(key)
         fingerprint = hash((path, body))
         previous = self._submits.get((key, fingerprint))
         self._submits.put((key, fingerprint), now)

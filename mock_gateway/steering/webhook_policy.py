@@ -2,8 +2,16 @@
 
 The mock must never become a source of traffic to other people's servers: fuzzers send it
 arbitrary ``X-Webhook-URL`` values. So the allow decision is made from the URL's *literal*
-host (no DNS lookup, which could itself leak the name or be steered by a hostile resolver):
-loopback addresses and ``localhost`` are allowed, everything else only when listed.
+host (no DNS lookup, which could itself leak the name or be steered by a hostile resolver),
+and the connection then goes to the address that was judged, not to a name resolved later.
+
+One rule decides loopback: the host is exactly ``localhost`` (connected to as 127.0.0.1) or
+an IP address written the one way every parser reads alike (dotted quad or bracketed IPv6)
+inside 127.0.0.0/8 or ::1. Any other spelling is refused, with the spelling to use instead:
+a trailing dot (``localhost.``, ``127.0.0.1.``: a fully qualified name that goes to DNS),
+IPv4 shorthands (``127.1``, ``0x7f000001``, ``2130706433``: only a resolver calls them
+loopback) and IPv4-mapped IPv6 (``[::ffff:127.0.0.1]``). Everything else is called only when
+listed (``--webhook-allow-host``); a listed *name* is the one case the system resolves.
 """
 
 from __future__ import annotations
@@ -13,10 +21,20 @@ import binascii
 import hashlib
 import hmac
 import ipaddress
+import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOCALHOST_ADDRESS = "127.0.0.1"  # where ``localhost`` is connected to, without a lookup
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a webhook URL that may be called is connected to."""
+
+    address: str  # an IP literal, or a name the user listed (then, only then, resolved)
+    host: str  # the URL's literal host (sent as the Host header, and for TLS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +42,8 @@ class WebhookSettings:
     allow_hosts: tuple[str, ...] = ()
     max_attempts: int = 5
     backoff_seconds: float = 1.0  # first retry; then doubling
-    timeout_seconds: float = 10.0  # per attempt, real time
+    timeout_seconds: float = 10.0  # per attempt as a whole (connect to last byte), real time
+    per_host_concurrency: int = 4  # attempts at once to one receiver (scheme, host, port)
     signing_secret: str | None = None  # whsec_...: sign per Standard Webhooks
 
 
@@ -49,34 +68,91 @@ class HostPolicy:
 
     def refusal(self, url: str) -> str | None:
         """None when ``url`` may be called; otherwise why not and how to allow it."""
+        decision = self.decide(url)
+        return decision if isinstance(decision, str) else None
+
+    def decide(self, url: str) -> Target | str:
+        """Where to connect for ``url``, or why it is not called. Never resolves a name."""
         host = host_of(url)
-        if host is None:
+        if not host:
             return "the URL has no host"
-        if host == "localhost" or host in self.names:
-            return None
+        if host == "localhost":
+            return Target(LOCALHOST_ADDRESS, host)
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
             address = None
-        if address is not None and (
-            address.is_loopback or any(address in network for network in self.networks)
-        ):
-            return None
+        if address is not None:
+            mapped = getattr(address, "ipv4_mapped", None)
+            if mapped is not None:
+                return _refused(host, f"an IPv4-mapped IPv6 address: write it as {mapped}")
+            if address.is_loopback or any(address in network for network in self.networks):
+                return Target(address.compressed, host)
+            return _refused(host, "not loopback")
+        shorthand = _ipv4_shorthand(host)
+        if shorthand is not None:
+            return _refused(host, f"a shorthand IPv4 spelling: write it as {shorthand}")
+        if host.endswith("."):
+            return _refused(
+                host,
+                "a fully qualified name (trailing dot), which goes to DNS: write "
+                f"{host.rstrip('.') or 'the host'} without the dot",
+            )
+        if host in self.names:
+            return Target(host, host)
+        return _refused(host, "not loopback")
+
+
+def _refused(host: str, why: str) -> str:
+    """The reason a host is not called; a host that is merely not loopback is named in the
+    option that would allow it, a misspelt one gets the spelling to use."""
+    if why == "not loopback":
         shown = f"[{host}]" if ":" in host else host
         return (
-            f"host {host!r} is not loopback, so the mock does not call it; "
-            f"start it with --webhook-allow-host {shown} (or webhooks.allow_hosts in a "
-            "config or scenario file) to allow it"
+            f"host {host!r} is not loopback, so the mock does not call it; start it with "
+            f"--webhook-allow-host {shown} (or webhooks.allow_hosts in a config or scenario "
+            "file) to allow it"
         )
+    return (
+        f"host {host!r} is not called: it is {why} (loopback is localhost, 127.0.0.0/8 or "
+        "[::1], written in full; other hosts need --webhook-allow-host)"
+    )
+
+
+def _ipv4_shorthand(host: str) -> str | None:
+    """The dotted quad a resolver would read ``host`` as (``127.1``, ``0x7f000001``), or
+    None. ``inet_aton`` only parses numbers: it never looks a name up."""
+    stripped = host.rstrip(".")
+    if not stripped or not all(ch in "0123456789abcdefx." for ch in stripped):
+        return None
+    try:
+        return socket.inet_ntoa(socket.inet_aton(stripped))
+    except OSError:
+        return None
 
 
 def host_of(url: str) -> str | None:
-    """The literal host of ``url``, lower-cased, without brackets or a trailing dot."""
+    """The literal host of ``url``, lower-cased, without brackets (a trailing dot kept:
+    ``localhost.`` is another name than ``localhost``)."""
     try:
         host = urlsplit(url).hostname
     except ValueError:
         return None
-    return host.rstrip(".") if host else None
+    return host or None
+
+
+def hide_password(url: str) -> str:
+    """``url`` with the password of its userinfo (if any) replaced by ``****``."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return url
+    if not password:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return parts._replace(netloc=f"{user}:****@{hostport}").geturl()
 
 
 def backoff_seconds(attempt: int, first: float, cap: float = 3600.0) -> float:

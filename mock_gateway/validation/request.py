@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,28 +15,25 @@ from urllib.parse import urlsplit
 
 from mock_gateway.core import JobSpec
 from mock_gateway.imaging import ImageInfo, InvalidImage, probe_image
+from mock_gateway.validation.body import parse_json
 from mock_gateway.validation.contract import Contract, Operation
 from mock_gateway.validation.messages import describe, field_name
+from mock_gateway.validation.rejection import Rejection, bad_request
 from mock_gateway.validation.sizing import output_size
+
+__all__ = [
+    "ParsedSubmit",
+    "Rejection",
+    "bad_request",
+    "check_webhook_url",
+    "parse_json",
+    "parse_submit",
+]
 
 LITE_FORMATS = ("jpg", "jpeg", "png", "webp")  # documented for 5.0 Lite edit
 BYTEPLUS_FORMATS = ("jpg", "jpeg", "png", "webp", "bmp", "tiff", "tif", "gif")  # upstream docs
 _DATA_URL = re.compile(r"^data:image/([a-z]+);base64,(.*)$", re.DOTALL)
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,5})$")
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    status: int
-    error: str
-    message: str
-
-    def body(self) -> dict[str, str]:
-        return {"error": self.error, "message": self.message}
-
-
-def bad_request(message: str) -> Rejection:
-    return Rejection(400, "Bad Request", message)
 
 
 @dataclass(slots=True)
@@ -84,40 +80,6 @@ class ParsedSubmit:
             else ref
             for position, ref in enumerate(self.image_refs)
         )
-
-
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        return bool(_LONE_SURROGATE.search(value))
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(item) for item in value)
-    return False
-
-
-def parse_json(raw: bytes) -> Any | Rejection:
-    try:
-        body = json.loads(raw)
-        # JSON may escape half of a surrogate pair on its own ("\ud800"): such a string is
-        # not Unicode text, and it would break every later step that encodes it.
-        if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(body):
-            return bad_request("body: a string contains a lone UTF-16 surrogate (\\ud800-\\udfff)")
-        return body
-    except UnicodeDecodeError:
-        return bad_request("body: must be UTF-8 encoded JSON")
-    except json.JSONDecodeError as exc:
-        return bad_request(
-            f"body: malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        )
-    except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        return bad_request(f"body: malformed JSON: {exc}")
-    except RecursionError:
-        return bad_request("body: malformed JSON: nested too deeply")
 
 
 def check_webhook_url(url: str | None) -> Rejection | None:

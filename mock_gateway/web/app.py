@@ -57,13 +57,15 @@ def build_state(
         images=ImageCache(settings.media_cache_bytes),
         inputs=InputResolver(samples, fetch_remote=settings.fetch_remote_inputs, http=http),
         faults=FaultBook(settings.core.seed, settings.faults),
-        journal=Journal(settings.journal_size),
+        journal=Journal(settings.journal_size, settings.journal_bytes),
         hygiene=Hygiene(
             min_poll_seconds=settings.min_poll_seconds,
             duplicate_window_seconds=settings.duplicate_window_seconds,
             capacity=settings.journal_size,
         ),
-        webhooks=WebhookDispatcher(settings.webhooks, settings.journal_size),
+        webhooks=WebhookDispatcher(
+            settings.webhooks, settings.journal_size, max_bytes=settings.journal_bytes
+        ),
         fault_endpoints=fault_endpoints(),
         http=http,
         initial_rate=initial_rate,
@@ -73,9 +75,8 @@ def build_state(
 async def _deliver(
     state: MockState, delivery: Delivery, due: float, limiter: anyio.CapacityLimiter
 ) -> None:
-    async with limiter:
-        assert state.http is not None  # the ticker starts deliveries only with a client
-        await state.webhooks.attempt(delivery, due, state.http, state.clock)
+    assert state.http is not None  # the ticker starts deliveries only with a client
+    await state.webhooks.deliver(delivery, due, state.http, state.clock, limiter)
     state.waker.wake()  # a failed attempt has a retry to schedule
 
 

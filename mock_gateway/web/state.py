@@ -18,6 +18,7 @@ from mock_gateway.steering.hygiene import Hygiene
 from mock_gateway.steering.journal import Journal
 from mock_gateway.steering.webhooks import WebhookDispatcher
 from mock_gateway.validation.contract import Contract
+from mock_gateway.validation.submit_parser import SubmitParser
 from mock_gateway.web.inputs import InputResolver
 
 FinishedListener = Callable[[Job, float], None]
@@ -59,9 +60,13 @@ class MockState:
     finished_listeners: list[FinishedListener] = field(default_factory=list)
     waker: Waker = field(default_factory=Waker)
     tasks: TaskGroup | None = None  # the lifespan's task group (None without a lifespan)
+    submit_parser: SubmitParser = field(init=False)
 
     def __post_init__(self) -> None:
         self.finished_listeners.append(self.webhooks.on_finished)
+        self.submit_parser = SubmitParser(
+            self.contract, concurrency=self.settings.decode_concurrency
+        )
 
     def now(self) -> float:
         return self.clock.now()

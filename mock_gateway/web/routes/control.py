@@ -6,6 +6,7 @@ Documented in ``mock_gateway/control-openapi.yaml`` (served at ``/_mock/openapi.
 
 from __future__ import annotations
 
+import itertools
 import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -18,15 +19,19 @@ from starlette.routing import Route
 from mock_gateway.core import KeySettings, RateLimit, format_timestamp
 from mock_gateway.core.gateway import Account
 from mock_gateway.core.wallet import micros_to_usd
+from mock_gateway.steering.bounded import page_bounds
 from mock_gateway.web.responses import JSONBody
 from mock_gateway.web.routes.common import mock_state
 from mock_gateway.web.routes.control_input import (
+    PAGE_PARAMS,
     BadInput,
     guarded,
     json_body,
     number,
     only,
     problem,
+    query,
+    query_page,
 )
 from mock_gateway.web.routes.control_logs import log_routes
 from mock_gateway.web.state import MockState
@@ -148,8 +153,12 @@ async def delete_key(request: Request) -> Response:
 @guarded
 async def list_keys(request: Request) -> Response:
     state = mock_state(request)
-    keys = [key_document(state, account) for account in state.core.accounts.values()]
-    return JSONBody({"keys": keys})
+    limit, offset = query_page(query(request, PAGE_PARAMS))
+    accounts = state.core.accounts
+    start, stop, next_offset = page_bounds(len(accounts), limit, offset or 0)
+    shown = itertools.islice(accounts.values(), start, stop)
+    keys = [key_document(state, account) for account in shown]
+    return JSONBody({"keys": keys, "total": len(accounts), "next_offset": next_offset})
 
 
 @guarded

@@ -13,7 +13,7 @@ from mock_gateway.core.gateway import ModelDisabled
 from mock_gateway.core.wallet import format_usd, usd_to_micros
 from mock_gateway.steering.faults import Call
 from mock_gateway.validation.contract import Operation
-from mock_gateway.validation.request import Rejection, check_webhook_url, parse_json, parse_submit
+from mock_gateway.validation.request import Rejection, check_webhook_url
 from mock_gateway.web.responses import JSONBody, gateway_error
 from mock_gateway.web.routes.common import apim_gate, mock_state, read_json_body, rejection_response
 from mock_gateway.web.routes.injected import apply_faults, note_warning
@@ -47,10 +47,7 @@ def submit_endpoint(operation: Operation) -> Endpoint:
         raw = await read_json_body(request, state.settings.max_body_bytes)
         if isinstance(raw, Rejection):
             return rejection_response(raw)
-        body = parse_json(raw)
-        if isinstance(body, Rejection):
-            return rejection_response(body)
-        parsed = parse_submit(state.contract, operation, body)
+        parsed = await state.submit_parser.parse(operation, raw, request.scope)
         if isinstance(parsed, Rejection):
             return rejection_response(parsed)
         problem = check_webhook_url(webhook_url)
