@@ -17,6 +17,11 @@ from typing import Any
 from mock_gateway.validation.messages import field_name
 from mock_gateway.validation.rejection import Rejection, bad_request
 
+# Python's JSON scanner holds the GIL from the first byte to the last, so even in a worker
+# thread a body of millions of small values would freeze the event loop for seconds. A submit
+# body has a few dozen values (its longest strings, the prompt and 14 URLs, are capped by the
+# contract), so a body with more commas than this is refused before it is parsed.
+MAX_SEPARATORS = 100_000
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -58,6 +63,10 @@ def parse_json(raw: bytes) -> Any | Rejection:
     encoding = json.detect_encoding(raw)
     if encoding not in ("utf-8", "utf-8-sig"):
         return bad_request(f"body: must be UTF-8 encoded JSON (this looks like {encoding})")
+    if raw.count(b",") > MAX_SEPARATORS:
+        return bad_request(
+            f"body: more than {MAX_SEPARATORS} JSON values; a submit body has a few dozen"
+        )
     non_finite: list[bool] = []
 
     def constant(text: str) -> _NonFinite:
