@@ -32,6 +32,7 @@ __all__ = [
 
 LITE_FORMATS = ("jpg", "jpeg", "png", "webp")  # documented for 5.0 Lite edit
 BYTEPLUS_FORMATS = ("jpg", "jpeg", "png", "webp", "bmp", "tiff", "tif", "gif")  # upstream docs
+MAX_INPUT_BYTES = 10 * 1024 * 1024  # facts B8: an input image is at most 10 MB
 _DATA_URL = re.compile(r"^data:image/([a-z]+);base64,(.*)$", re.DOTALL)
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,5})$")
 
@@ -147,8 +148,11 @@ def _check_image_ref(
             return bad_request(
                 f"{where}: unsupported image format '{match.group(1)}' (accepted: {accepted})"
             )
+        encoded = "".join(match.group(2).split())
+        if len(encoded) // 4 * 3 > MAX_INPUT_BYTES:  # refused before a byte is decoded
+            return bad_request(f"{where}: image is over the {MAX_INPUT_BYTES // 2**20} MB limit")
         try:
-            data = base64.b64decode("".join(match.group(2).split()), validate=True)
+            data = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             return bad_request(f"{where}: the data URL is not valid base64")
         try:

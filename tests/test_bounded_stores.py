@@ -1,0 +1,120 @@
+"""The journal, hygiene and webhook stores are bounded by bytes, not only by entries, and
+the control API's lists are paged."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from gateway_helpers import BP_EDIT, CAT, KEY, T2I
+from mock_gateway.steering.bounded import PATH_CAP, TEXT_CAP
+from mock_gateway.steering.journal_body import BODY_CAP
+from mock_helpers import running
+
+pytestmark = pytest.mark.anyio
+
+
+def strict_json(text: str) -> Any:
+    """Parse as a strict JSON parser would: bare NaN / Infinity tokens are errors."""
+
+    def refuse(token: str) -> Any:
+        raise ValueError(f"not JSON: {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+async def test_huge_request_ids_are_clipped_in_the_journal_and_hygiene() -> None:
+    huge = "r" * 60_000  # httpx refuses URLs over 64 KB
+    async with running() as mock:
+        for _ in range(30):
+            await mock.http.get(f"/v2/requests/status/{huge}", headers=KEY)
+        answer = await mock.control("GET", "/requests")
+        hygiene_bytes = sum(len(rid) for _, rid in mock.state.hygiene._polls._items)
+    entry = answer["requests"][-1]
+    assert len(entry["path"]) <= PATH_CAP and len(entry["request_id"]) <= TEXT_CAP
+    assert set(entry["truncated"]) == {"path", "request_id"}
+    assert "(60000 characters)" in entry["request_id"]
+    assert answer["kept_bytes"] < 30 * (PATH_CAP + TEXT_CAP + 1000)
+    assert hygiene_bytes <= TEXT_CAP  # one (clipped) id kept, not 60 KB
+
+
+async def test_the_journal_keeps_at_most_its_byte_budget() -> None:
+    prompt = "y" * 4000
+    async with running(control={"journal_bytes": 65536}) as mock:
+        for _ in range(100):
+            await mock.http.post(T2I, json={"prompt": prompt}, headers=KEY)
+        answer = await mock.control("GET", "/requests")
+    assert answer["max_bytes"] == 65536 and answer["kept_bytes"] <= 65536
+    assert 5 < answer["total"] < 20 and answer["recorded"] == 100
+    assert answer["requests"][-1]["seq"] == 100  # the newest stay
+
+
+async def test_a_big_body_is_kept_abbreviated_and_says_so() -> None:
+    prompt = "z" * 3000
+    body = json.dumps({"prompt": prompt, "image": CAT, "pad": ["p" * 300] * 100}).encode()
+    async with running() as mock:
+        headers = {**KEY, "Content-Type": "application/json"}
+        await mock.http.post(BP_EDIT, content=body, headers=headers)
+        [entry] = (await mock.control("GET", "/requests"))["requests"]
+    assert entry["body_truncated"] is True and entry["body_bytes"] == len(body) > BODY_CAP
+    assert entry["body"]["prompt"].endswith("(3000 characters)")
+    assert entry["truncated"] == ["body"]
+
+
+async def test_the_lists_are_paged() -> None:
+    async with running() as mock:
+        for _ in range(25):
+            await mock.http.get("/v2/requests/status/nope", headers=KEY)
+        first = await mock.control("GET", "/requests", params={"limit": 10, "offset": 0})
+        last = await mock.control("GET", "/requests", params={"limit": 10, "offset": 20})
+        newest = await mock.control("GET", "/requests", params={"limit": 10})
+        everything = await mock.control("GET", "/requests")
+        too_many = await mock.http.get("/_mock/requests", params={"limit": 1001})
+        for number in range(5):
+            await mock.control("PUT", f"/keys/paged-{number}", {"balance_usd": "1"})
+        keys = await mock.control("GET", "/keys", params={"limit": 2, "offset": 1})
+        hooks = await mock.control("GET", "/webhooks", params={"limit": 5})
+    assert [e["seq"] for e in first["requests"]] == list(range(1, 11))
+    assert first["total"] == 25 and first["next_offset"] == 10
+    assert [e["seq"] for e in last["requests"]] == list(range(21, 26))
+    assert last["next_offset"] is None
+    assert [e["seq"] for e in newest["requests"]] == list(range(16, 26))
+    assert newest["next_offset"] is None
+    assert len(everything["requests"]) == 25 and everything["next_offset"] is None
+    assert too_many.status_code == 400 and "limit" in too_many.json()["message"]
+    assert len(keys["keys"]) == 2 and keys["next_offset"] == 3
+    assert keys["total"] == len(mock.state.core.accounts)
+    assert hooks == {"webhooks": [], "total": 0, "next_offset": None}
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('{"prompt": "x", "image": "%s", "guidance_scale": NaN}' % CAT, "guidance_scale"),
+        ('{"prompt": "x", "image": "%s", "guidance_scale": Infinity}' % CAT, "guidance_scale"),
+        ('{"prompt": "x", "image": "%s", "guidance_scale": -Infinity}' % CAT, "guidance_scale"),
+        ('{"prompt": "x", "image": "%s", "guidance_scale": 1e999}' % CAT, "guidance_scale"),
+        ('{"prompt": "x", "image": "%s", "extra": {"deep": [1, NaN]}}' % CAT, "extra.deep[1]"),
+    ],
+)
+async def test_nan_and_infinity_are_refused_naming_the_field(text: str, field: str) -> None:
+    async with running() as mock:
+        headers = {**KEY, "Content-Type": "application/json"}
+        response = await mock.http.post(BP_EDIT, content=text.encode(), headers=headers)
+        journal = await mock.http.get("/_mock/requests")
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(f"{field}: must be a finite number")
+    [entry] = strict_json(journal.text)["requests"]  # the journal stays valid JSON
+    assert entry["status"] == 400
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+async def test_utf16_and_utf32_bodies_are_refused(encoding: str) -> None:
+    body = json.dumps({"prompt": "a lion"}).encode(encoding)
+    async with running() as mock:
+        headers = {**KEY, "Content-Type": "application/json"}
+        response = await mock.http.post(T2I, content=body, headers=headers)
+    assert response.status_code == 400
+    assert "must be UTF-8 encoded JSON" in response.json()["message"]
