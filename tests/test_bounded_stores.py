@@ -90,16 +90,17 @@ async def test_the_lists_are_paged() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "field"),
+    ("value", "field"),
     [
-        ('{"prompt": "x", "image": "%s", "guidance_scale": NaN}' % CAT, "guidance_scale"),
-        ('{"prompt": "x", "image": "%s", "guidance_scale": Infinity}' % CAT, "guidance_scale"),
-        ('{"prompt": "x", "image": "%s", "guidance_scale": -Infinity}' % CAT, "guidance_scale"),
-        ('{"prompt": "x", "image": "%s", "guidance_scale": 1e999}' % CAT, "guidance_scale"),
-        ('{"prompt": "x", "image": "%s", "extra": {"deep": [1, NaN]}}' % CAT, "extra.deep[1]"),
+        ('"guidance_scale": NaN', "guidance_scale"),
+        ('"guidance_scale": Infinity', "guidance_scale"),
+        ('"guidance_scale": -Infinity', "guidance_scale"),
+        ('"guidance_scale": 1e999', "guidance_scale"),
+        ('"extra": {"deep": [1, NaN]}', "extra.deep[1]"),
     ],
 )
-async def test_nan_and_infinity_are_refused_naming_the_field(text: str, field: str) -> None:
+async def test_nan_and_infinity_are_refused_naming_the_field(value: str, field: str) -> None:
+    text = '{"prompt": "x", "image": "' + CAT + '", ' + value + "}"
     async with running() as mock:
         headers = {**KEY, "Content-Type": "application/json"}
         response = await mock.http.post(BP_EDIT, content=text.encode(), headers=headers)

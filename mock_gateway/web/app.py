@@ -23,6 +23,7 @@ from mock_gateway.steering.hygiene import Hygiene
 from mock_gateway.steering.journal import Journal
 from mock_gateway.steering.webhooks import Delivery, WebhookDispatcher
 from mock_gateway.validation.contract import load_contract
+from mock_gateway.web.aborts import ClientDisconnect, client_disconnected
 from mock_gateway.web.asgi import MockApp
 from mock_gateway.web.gc_policy import GcPolicy
 from mock_gateway.web.inputs import InputResolver
@@ -149,7 +150,11 @@ def create_app(
         state,
         routes=[*gateway_routes(operations), *media_routes(), *control],
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={
+            HTTPException: http_error,
+            ClientDisconnect: client_disconnected,
+            Exception: server_error,
+        },
     )
     app.state.mock = state
     return app

@@ -16,6 +16,8 @@ import httpx
 from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
+from mock_gateway.web.aborts import ERROR_KEY, stopped_mid_request
+
 if TYPE_CHECKING:
     from mock_gateway.web.state import MockState
 
@@ -75,12 +77,19 @@ class MockApp(Starlette):
 
         try:
             await super().__call__(scope, receive, tap)
+        except anyio.get_cancelled_exc_class():
+            # The server is stopping: answer 503 and end quietly (re-raising would only
+            # have uvicorn print a traceback per request still running).
+            await stopped_mid_request(scope, send, answered=status is not None)
         finally:
             dropped = scope.get("mock.drop", False)
-            if status is None and not dropped:
+            error = scope.get(ERROR_KEY)
+            if error is not None:
+                status = None
+            elif status is None and not dropped:
                 status = 500  # an exception escaped before any answer
             state.journal.record(
-                started, scope["method"], scope["path"], key_of(scope), status, scope
+                started, scope["method"], scope["path"], key_of(scope), status, scope, error
             )
         if dropped:
             await drop_connection(send)
