@@ -29,6 +29,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "seed": {"type": "integer"},
         "any_key": {"type": "boolean"},
         "any_key_balance_usd": _USD,
+        "any_key_idle_seconds": {"type": "number", "exclusiveMinimum": 0},
         "price_per_image": {"type": "boolean"},
         "charge_failed": {"type": "boolean"},
         "max_body_bytes": {"type": "integer", "minimum": 1024},

@@ -204,6 +204,7 @@ def from_mapping(data: dict[str, Any], source: str = "defaults") -> Settings:
         keys=_keys(data.get("keys", [])),
         any_key=bool(data.get("any_key", False)),
         any_key_balance_usd=_usd(data.get("any_key_balance_usd", "100"), "any_key_balance_usd"),
+        any_key_idle_seconds=data.get("any_key_idle_seconds"),
         default_rate_limits=_limits(data.get("rate_limits", {}), "rate_limits"),
         disabled_models=frozenset(data.get("disabled_models", [])),
         seed=data.get("seed"),

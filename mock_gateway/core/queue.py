@@ -25,6 +25,10 @@ class JobQueue:
         self._waiting: deque[Job] = deque()
         self._running: list[tuple[float, int, Job]] = []  # heap of (finish time, seq, job)
         self._finished: deque[Job] = deque()  # in completion order, for expiry
+        # Ids of jobs that expired or were removed, until ``take_gone`` hands them on (so
+        # their cached renders can go too); bounded in case nobody asks.
+        self._gone: deque[str] = deque(maxlen=10_000)
+        self._per_owner: dict[str, int] = {}  # jobs kept per key
         self._seq = 0
         self._sim_time = -math.inf  # the moment the simulation has reached
 
@@ -45,7 +49,12 @@ class JobQueue:
     def processing(self) -> int:
         return len(self._running)
 
+    def has_owner(self, owner: str) -> bool:
+        """Whether any job of ``owner`` is kept (queued, running or retained)."""
+        return owner in self._per_owner
+
     def add(self, job: Job) -> None:
+        self._per_owner[job.owner] = self._per_owner.get(job.owner, 0) + 1
         self._jobs[job.request_id] = job
         self._waiting.append(job)
 
@@ -93,13 +102,34 @@ class JobQueue:
         horizon = now - self.retention_seconds
         while self._finished and (self._finished[0].completed_at or 0.0) <= horizon:
             expired = self._finished.popleft()
-            self._jobs.pop(expired.request_id, None)
+            if self._jobs.pop(expired.request_id, None) is not None:
+                left = self._per_owner.pop(expired.owner, 1) - 1
+                if left:
+                    self._per_owner[expired.owner] = left
+            self._gone.append(expired.request_id)
+
+    def take_gone(self) -> list[str]:
+        """Request ids of the jobs that expired or were removed since the last call."""
+        gone = list(self._gone)
+        self._gone.clear()
+        return gone
+
+    def waive_refunds(self, owner: str) -> None:
+        """Unfinished jobs of ``owner`` will not refund their charge when they end in ERROR
+        (used when a test sets that key's balance: the balance it set is the balance)."""
+        for job in self._jobs.values():
+            if job.owner == owner and not job.status.terminal:
+                job.refunded = True
 
     def remove_owner(self, owner: str) -> None:
         """Drop every job of one key (used when a test resets that key)."""
+        if owner not in self._per_owner:
+            return  # nothing to drop: skip the walk over every job
         self._waiting = deque(job for job in self._waiting if job.owner != owner)
         self._running = [entry for entry in self._running if entry[2].owner != owner]
         heapq.heapify(self._running)
         self._finished = deque(job for job in self._finished if job.owner != owner)
+        self._per_owner.pop(owner, None)
         for request_id in [rid for rid, job in self._jobs.items() if job.owner == owner]:
             del self._jobs[request_id]
+            self._gone.append(request_id)

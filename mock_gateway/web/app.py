@@ -156,5 +156,6 @@ def create_app(
             Exception: server_error,
         },
     )
+    app.router.redirect_slashes = False  # APIM answers 404 for "/path/", never a redirect
     app.state.mock = state
     return app

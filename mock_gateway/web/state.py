@@ -82,6 +82,9 @@ class MockState:
                 listener(job, moment)
         if finished:
             self.waker.wake()
+        self.core.idle_accounts.expire(self.core, moment)  # --any-key accounts left idle
+        for request_id in self.core.queue.take_gone():  # expired jobs' renders leave the cache
+            self.images.discard_prefix(f"{request_id}/")
 
     async def settle(self, seconds: float) -> bool:
         """Wait (at most ``seconds`` of real time) until every job transition and webhook
@@ -101,6 +104,7 @@ class MockState:
         but the clock's rate returns to the configured one."""
         self.clock.set_rate(self.initial_rate)
         self.core.reset(self.clock.now())
+        self.images.clear()
         self.faults.reset(self.settings.core.seed, self.settings.faults)
         self.journal.clear()
         self.hygiene.clear()

@@ -27,6 +27,8 @@ def apim_gate(request: Request, state: MockState, group: str, now: float) -> Acc
     account = state.core.authenticate(key_of(request.scope))
     if isinstance(account, AuthFailure):
         return auth_failure(account, now)
+    if account.auto:
+        state.core.idle_accounts.touch(account.key, now)
     early = state.hygiene.before_call(account.key, group, now)
     if early is not None:
         request.scope.setdefault("mock.warnings", []).append(early)

@@ -135,6 +135,8 @@ async def put_key(request: Request) -> Response:
         limits = _rate_limits(body["rate_limits"], limits)
         state.core.limiter.forget(key)  # new limits start with a full bucket
     settings = KeySettings(key, balance, forbidden, limits, note)
+    if "balance_usd" in body:  # a set balance includes any refund still due (docs/fidelity.md)
+        state.core.queue.waive_refunds(key)
     account = state.core.put_account(settings)
     return JSONBody(key_document(state, account), status_code=200 if current else 201)
 
