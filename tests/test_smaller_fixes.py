@@ -37,8 +37,9 @@ async def test_idle_any_key_accounts_expire() -> None:
 
 
 async def test_an_any_key_account_with_jobs_is_kept_until_they_are_gone() -> None:
-    overrides = {"any_key": True, "any_key_idle_seconds": 60, "retention_seconds": 600}
-    async with running(timing="manual", **overrides) as mock:
+    async with running(
+        timing="manual", any_key=True, any_key_idle_seconds=60, retention_seconds=600
+    ) as mock:
         key = {"Ocp-Apim-Subscription-Key": "fuzz-with-job"}
         assert (await mock.http.post(T2I, json={"prompt": "x"}, headers=key)).status_code == 202
         mock.clock.advance(120)

@@ -89,15 +89,15 @@ class HostPolicy:
             if address.is_loopback or any(address in network for network in self.networks):
                 return Target(address.compressed, host)
             return _refused(host, "not loopback")
-        shorthand = _ipv4_shorthand(host)
-        if shorthand is not None:
-            return _refused(host, f"a shorthand IPv4 spelling: write it as {shorthand}")
         if host.endswith("."):
             return _refused(
                 host,
                 "a fully qualified name (trailing dot), which goes to DNS: write "
                 f"{host.rstrip('.') or 'the host'} without the dot",
             )
+        shorthand = _ipv4_shorthand(host)
+        if shorthand is not None:
+            return _refused(host, f"a shorthand IPv4 spelling: write it as {shorthand}")
         if host in self.names:
             return Target(host, host)
         return _refused(host, "not loopback")
@@ -122,11 +122,10 @@ def _refused(host: str, why: str) -> str:
 def _ipv4_shorthand(host: str) -> str | None:
     """The dotted quad a resolver would read ``host`` as (``127.1``, ``0x7f000001``), or
     None. ``inet_aton`` only parses numbers: it never looks a name up."""
-    stripped = host.rstrip(".")
-    if not stripped or not all(ch in "0123456789abcdefx." for ch in stripped):
+    if not host or not all(ch in "0123456789abcdefx." for ch in host):
         return None
     try:
-        return socket.inet_ntoa(socket.inet_aton(stripped))
+        return socket.inet_ntoa(socket.inet_aton(host))
     except OSError:
         return None
 
