@@ -119,3 +119,43 @@ async def test_utf16_and_utf32_bodies_are_refused(encoding: str) -> None:
         response = await mock.http.post(T2I, content=body, headers=headers)
     assert response.status_code == 400
     assert "must be UTF-8 encoded JSON" in response.json()["message"]
+
+
+def test_the_webhook_log_keeps_at_most_its_byte_budget() -> None:
+    from mock_gateway.steering.webhook_policy import WebhookSettings
+    from mock_gateway.steering.webhooks import WebhookDispatcher
+
+    hooks = WebhookDispatcher(WebhookSettings(), capacity=10_000, max_bytes=200_000)
+    body = b'{"pad":"' + b"x" * 20_000 + b'"}'
+    for number in range(100):
+        hooks.enqueue(f"r{number}", "k", "http://127.0.0.1:9/hook", body, 0.0)
+    kept = hooks.matching()
+    assert 5 <= len(kept) <= 10 and kept[-1].request_id == "r99"
+    assert hooks._log_bytes <= 200_000
+
+
+def test_the_controller_reads_every_page() -> None:
+    import httpx
+
+    from mock_gateway.testing.controller import MockController
+
+    entries = [{"seq": number} for number in range(2500)]
+    asked: list[dict[str, str]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        params = dict(request.url.params)
+        asked.append(params)
+        offset = int(params.get("offset", 0))
+        page = entries[offset : offset + 1000]
+        after = offset + len(page)
+        next_offset = after if after < len(entries) else None
+        body = {"requests": page, "total": len(entries), "next_offset": next_offset}
+        return httpx.Response(200, json=body)
+
+    with MockController("http://mock.test", transport=httpx.MockTransport(answer)) as control:
+        found = control.requests(all_keys=True)
+        one_page = control.requests(all_keys=True, limit=5)
+    assert [entry["seq"] for entry in found] == list(range(2500))
+    assert [params.get("offset") for params in asked[:3]] == ["0", "1000", "2000"]
+    assert len(one_page) == 1000  # the fake ignores limit; the controller asked once
+    assert len(asked) == 4
