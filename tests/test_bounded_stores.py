@@ -159,3 +159,16 @@ def test_the_controller_reads_every_page() -> None:
     assert [params.get("offset") for params in asked[:3]] == ["0", "1000", "2000"]
     assert len(one_page) == 1000  # the fake ignores limit; the controller asked once
     assert len(asked) == 4
+
+
+def test_the_controller_pages_with_a_path_filter() -> None:
+    import httpx
+
+    from mock_gateway.testing.controller import MockController
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.params["path"] == "/v2"
+        return httpx.Response(200, json={"requests": [{"seq": 1}], "next_offset": None})
+
+    with MockController("http://mock.test", transport=httpx.MockTransport(answer)) as control:
+        assert control.requests(all_keys=True, path="/v2") == [{"seq": 1}]

@@ -169,15 +169,15 @@ class MockController:
             filters["key"] = self.key
         return self._every("/requests", "requests", **filters)
 
-    def _every(self, path: str, name: str, **filters: Any) -> list[dict[str, Any]]:
+    def _every(self, route: str, name: str, /, **filters: Any) -> list[dict[str, Any]]:
         """Every item of a paged list (or the one page asked for with ``limit``/``offset``)."""
         if "limit" in filters or "offset" in filters:
-            page: list[dict[str, Any]] = self._call("GET", path, None, **filters)[name]
+            page: list[dict[str, Any]] = self._call("GET", route, None, **filters)[name]
             return page
         found: list[dict[str, Any]] = []
         offset: int | None = 0
         while offset is not None:
-            answer = self._call("GET", path, None, offset=offset, **filters)
+            answer = self._call("GET", route, None, offset=offset, **filters)
             found.extend(answer[name])
             offset = answer.get("next_offset")
             filters.pop("wait", None)  # waiting once is enough
