@@ -110,6 +110,8 @@ class JobQueue:
 
     def take_gone(self) -> list[str]:
         """Request ids of the jobs that expired or were removed since the last call."""
+        if not self._gone:
+            return []  # the usual case, on every request: no allocation
         gone = list(self._gone)
         self._gone.clear()
         return gone
