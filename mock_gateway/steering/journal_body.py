@@ -58,7 +58,7 @@ def keep_body(raw: bytes, parsed: Any = _MISSING) -> bytes | str:
         return raw
     if parsed is not _MISSING:
         text = json.dumps(_shorten(parsed, _Budget(NODE_BUDGET)), ensure_ascii=False)
-        if len(text) <= 4 * BODY_CAP:
+        if len(text) <= BODY_CAP:
             return text
     return raw[:BODY_CAP].decode("utf-8", "replace") + f"...({len(raw)} bytes)"
 
