@@ -172,3 +172,30 @@ def test_the_controller_pages_with_a_path_filter() -> None:
 
     with MockController("http://mock.test", transport=httpx.MockTransport(answer)) as control:
         assert control.requests(all_keys=True, path="/v2") == [{"seq": 1}]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" + b"1," * 1_000_000 + b"1]",  # no strings at all
+        b'{"a":"' + b'\\"' * 1_000_000 + b'"}',  # a million escaped quotes
+        json.dumps({f"k{number}": "v" * 300 for number in range(20_000)}).encode(),
+        b'{"open": "never closed' + b"x" * 20_000,
+    ],
+)
+def test_hostile_big_bodies_are_kept_as_a_bounded_prefix(raw: bytes) -> None:
+    from mock_gateway.steering.journal_body import keep_body
+
+    kept = keep_body(raw)
+    assert isinstance(kept, str) and len(kept) <= BODY_CAP + 40
+    assert kept.endswith(f"...({len(raw)} bytes)") or len(kept) <= BODY_CAP
+
+
+def test_an_abbreviated_body_is_still_json_with_escapes_and_utf8_intact() -> None:
+    from mock_gateway.steering.journal_body import keep_body, show_body
+
+    body = {"prompt": "é" * 400, "quoted": 'a\\"b' * 200, "image": "data:," + "A" * 9000}
+    raw = json.dumps(body).encode()
+    shown = show_body(keep_body(raw))
+    assert isinstance(shown, dict) and set(shown) == {"prompt", "quoted", "image"}
+    assert shown["prompt"].startswith("é") and shown["image"].startswith("data:,AAA")

@@ -161,7 +161,7 @@ class Journal:
         truncated: tuple[str, ...] = ()
         body: bytes | str | None = None
         if raw is not None:
-            body = keep_body(raw, scope["mock.json"]) if "mock.json" in scope else keep_body(raw)
+            body = keep_body(raw)
             if body is not raw:
                 truncated = ("body",)
         kept_path = clip(path, PATH_CAP)

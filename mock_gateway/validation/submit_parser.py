@@ -10,9 +10,6 @@ plain bodies (the common case) are handled inline: a thread hop would cost more 
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import Any
-
 import anyio
 import anyio.to_thread
 
@@ -39,26 +36,17 @@ class SubmitParser:
         self._limiter: anyio.CapacityLimiter | None = None  # made on first use, in the loop
         self.offloaded = 0  # bodies handled in a worker thread (for tests and benchmarks)
 
-    def _parse(self, operation: Operation, raw: bytes) -> tuple[Any, ParsedSubmit | Rejection]:
+    def _parse(self, operation: Operation, raw: bytes) -> ParsedSubmit | Rejection:
         body = parse_json(raw)
         if isinstance(body, Rejection):
-            return None, body
-        return body, parse_submit(self.contract, operation, body)
+            return body
+        return parse_submit(self.contract, operation, body)
 
-    async def parse(
-        self, operation: Operation, raw: bytes, scope: MutableMapping[str, Any]
-    ) -> ParsedSubmit | Rejection:
-        """The validated submit, or the 400 why not; the parsed JSON goes into ``scope``
-        (``mock.json``) so the journal can abbreviate a big body without parsing it again."""
+    async def parse(self, operation: Operation, raw: bytes) -> ParsedSubmit | Rejection:
+        """The validated submit, or the 400 why not."""
         if len(raw) <= self.inline_bytes and b"data:" not in raw:
-            body, parsed = self._parse(operation, raw)
-        else:
-            if self._limiter is None:
-                self._limiter = anyio.CapacityLimiter(self.concurrency)
-            self.offloaded += 1
-            body, parsed = await anyio.to_thread.run_sync(
-                self._parse, operation, raw, limiter=self._limiter
-            )
-        if body is not None:
-            scope["mock.json"] = body
-        return parsed
+            return self._parse(operation, raw)
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.concurrency)
+        self.offloaded += 1
+        return await anyio.to_thread.run_sync(self._parse, operation, raw, limiter=self._limiter)

@@ -47,7 +47,7 @@ def submit_endpoint(operation: Operation) -> Endpoint:
         raw = await read_json_body(request, state.settings.max_body_bytes)
         if isinstance(raw, Rejection):
             return rejection_response(raw)
-        parsed = await state.submit_parser.parse(operation, raw, request.scope)
+        parsed = await state.submit_parser.parse(operation, raw)
         if isinstance(parsed, Rejection):
             return rejection_response(parsed)
         problem = check_webhook_url(webhook_url)
