@@ -81,7 +81,6 @@ async def test_heavy_images_do_not_stall_the_health_probe() -> None:
     body = json.dumps({"prompt": "x", "image": heavy_png_data_url()}).encode()
     async with running() as mock:
         worst = await worst_health_latency(mock, BP_EDIT, [body] * (SENDERS * PER_SENDER))
-        assert mock.state.submit_parser.offloaded == SENDERS * PER_SENDER
     assert worst < 0.5, f"/_health took {worst:.2f} s while images were decoded"
 
 
