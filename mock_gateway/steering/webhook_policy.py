@@ -21,7 +21,6 @@ import binascii
 import hashlib
 import hmac
 import ipaddress
-import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -120,14 +119,35 @@ def _refused(host: str, why: str) -> str:
 
 
 def _ipv4_shorthand(host: str) -> str | None:
-    """The dotted quad a resolver would read ``host`` as (``127.1``, ``0x7f000001``), or
-    None. ``inet_aton`` only parses numbers: it never looks a name up."""
-    if not host or not all(ch in "0123456789abcdefx." for ch in host):
+    """The dotted quad a resolver would read ``host`` as (``127.1``, ``0x7f000001``,
+    ``0177.0.0.1``), or None: the rules of C's ``inet_aton``, which the system resolver
+    applies before it looks a name up. One to four numbers, each decimal, octal (a leading 0)
+    or hex (0x); the last fills the bytes the others leave."""
+    parts = host.split(".")
+    if not 1 <= len(parts) <= 4:
         return None
-    try:
-        return socket.inet_ntoa(socket.inet_aton(host))
-    except OSError:
+    values: list[int] = []
+    for part in parts:
+        try:
+            if part[:2] in ("0x", "0X"):
+                value = int(part[2:], 16)
+            elif len(part) > 1 and part.startswith("0"):
+                value = int(part, 8)
+            else:
+                value = int(part, 10)
+        except ValueError:  # also an empty part, a sign or a space
+            return None
+        if not part.isalnum():
+            return None
+        values.append(value)
+    *leading, last = values
+    if any(value > 255 for value in leading) or last >= 256 ** (4 - len(leading)):
         return None
+    number = 0
+    for value in leading:
+        number = number * 256 + value
+    number = (number << (8 * (4 - len(leading)))) | last
+    return str(ipaddress.IPv4Address(number))
 
 
 def host_of(url: str) -> str | None:

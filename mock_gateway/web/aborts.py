@@ -15,11 +15,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Scope, Send
 
-from mock_gateway.web.responses import gateway_error
-
 ERROR_KEY = "mock.error"  # set in the scope: the request got no (deliverable) answer
 CLIENT_DISCONNECTED = "client disconnected"
 STOPPED = "the mock stopped before the request completed"
+# The gateway's error shape, written out: this module sits below the response helpers.
+SHUTTING_DOWN = b'{"error":"Service Unavailable","message":"The mock is shutting down."}'
 
 
 async def client_disconnected(request: Request, exc: Exception) -> Response:
@@ -34,8 +34,7 @@ async def stopped_mid_request(scope: Scope, send: Send, answered: bool) -> None:
     scope[ERROR_KEY] = STOPPED
     if answered:
         return
-    response = gateway_error(503, "Service Unavailable", "The mock is shutting down.")
-    response.headers["connection"] = "close"
+    response = Response(SHUTTING_DOWN, 503, {"connection": "close"}, "application/json")
     # The connection may be gone already: then there is nothing more to do.
     with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
         await response({"type": "http"}, _no_body, send)
