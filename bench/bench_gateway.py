@@ -1,9 +1,21 @@
-"""Benchmark the mock against a bare Starlette app under the same uvicorn settings.
+"""Benchmark the mock against WireMock standalone and a bare Starlette app, in one run.
 
-Prints: status-poll and submit throughput as a ratio to the bare app, p50/p99 latency, the
-time from process start to the first answered request, the memory held per 10,000 finished
-jobs, and whether status p99 grows as finished jobs accumulate (up to --jobs, default
-100,000). Everything runs on 127.0.0.1 and stops by itself.
+Prints each figure with its target as a ratio measured in this run (absolute numbers drift
+on a shared machine; ratios taken minutes apart on the same machine hold):
+
+- status polls of the full mock (auth, rate limits, journal, hygiene) against WireMock
+  standalone tuned (``--no-request-journal --disable-request-logging``) serving a static
+  stub of the same body: requests per second (target >= 1.5x) and requests per CPU-second
+  of the server process (target >= 2x);
+- submits (real validation, wallet, queue) against WireMock's static 202 stub (>= 0.5x);
+- status p99 with 100,000 finished jobs against the empty mock's (<= 1.1x);
+- the worst latency of 9 polls : 1 submit, before and after (<= 50 ms);
+- memory per finished job (<= 1 KB);
+- start to first answer against the bare Starlette app (<= 1.5x), serving the defaults
+  (``make serve``) and with a config file (which is checked with jsonschema first).
+
+Everything runs on 127.0.0.1 and stops by itself. wrk (Debian's ``wrk``) drives the load
+when installed, else the Python load generator; WireMock figures say "n/a" without it.
 
     .venv/bin/python bench/bench_gateway.py [--seconds 5] [--jobs 100000] [--connections 32]
 """
@@ -13,150 +25,225 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadgen import LoadResult, build_request, run_load
+from loadgen import Figures, Request, load, wrk_available
+from servers import Server, Stub, free_port, start, start_wiremock
 
-ROOT = Path(__file__).resolve().parent.parent
 T2I = "/seedream-5-0-lite-text-to-image/v1/seedream-5-0-lite-text-to-image-request"
 KEY = "bench-key"
 CONFIG = f"""
 workers = 1000000
 [[keys]]
 key = "{KEY}"
-balance_usd = "10000000"
+balance_usd = "100000000"
+rate_limits = {{ submit = "1000000000/s", status = "1000000000/s" }}
 """
+HEADERS = {"Ocp-Apim-Subscription-Key": KEY}
+SUBMIT = Request("POST", T2I, {**HEADERS, "Content-Type": "application/json"},
+                 json.dumps({"prompt": "bench", "seed": 1}).encode())  # fmt: skip
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@dataclass
+class Phase:
+    figures: Figures
+    cpu: float  # CPU-seconds the server spent during the phase
+
+    @property
+    def per_cpu_second(self) -> float:
+        return self.figures.requests / self.cpu if self.cpu else float("nan")
 
 
-def start(command: list[str], port: int) -> tuple[subprocess.Popen[bytes], float]:
-    """Start a server; return it and the seconds until it first answered a request."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/_health", timeout=0.5)
-            return process, time.perf_counter() - started
-        except httpx.TransportError:
-            if process.poll() is not None or time.perf_counter() - started > 30:
-                raise SystemExit(f"server did not start: {command}") from None
-            time.sleep(0.01)
+async def phase(
+    server: Server, requests: list[Request], pattern: tuple[int, ...], args: argparse.Namespace
+) -> Phase:
+    before = server.cpu_seconds()
+    figures = await load(
+        server.port, requests, pattern, connections=args.connections, seconds=args.seconds
+    )
+    return Phase(figures, server.cpu_seconds() - before)
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+async def fill(mock: Server, both: list[Request], args: argparse.Namespace) -> None:
+    """Submit until ``args.jobs`` more jobs exist, in chunks sized by the rate so far."""
+    target = jobs_of(mock) + args.jobs
+    rate, deadline = 2000.0, time.monotonic() + 600
+    while (missing := target - jobs_of(mock)) > 0 and time.monotonic() < deadline:
+        chunk = argparse.Namespace(**{**vars(args), "seconds": min(10, max(1, missing / rate))})
+        result = await phase(mock, both, (1,), chunk)
+        rate = max(100.0, result.figures.rps)
 
 
-def line(name: str, result: LoadResult, base: LoadResult | None = None) -> str:
-    ratio = f"  ({result.rps / base.rps:6.1%} of bare)" if base else ""
+def fetch(port: int, request: Request) -> tuple[int, bytes]:
+    call = urllib.request.Request(
+        f"http://127.0.0.1:{port}{request.path}",
+        data=request.body or None,
+        headers=request.headers,
+        method=request.method,
+    )
+    with urllib.request.urlopen(call, timeout=10) as response:
+        return response.status, response.read()
+
+
+def jobs_of(server: Server) -> int:
+    return int(json.loads(fetch(server.port, Request("GET", "/_health", {}))[1])["jobs"])
+
+
+def row(name: str, result: Phase) -> str:
+    figures = result.figures
     return (
-        f"{name:<28} {result.rps:9.0f} req/s{ratio}   p50 {result.percentile(0.5) * 1000:6.2f} ms"
-        f"   p99 {result.percentile(0.99) * 1000:6.2f} ms"
-        f"   max {max(result.latencies, default=0) * 1000:6.1f} ms   statuses {result.statuses}"
+        f"  {name:<34} {figures.rps:8.0f} req/s  {result.per_cpu_second:8.0f} req/CPU-s"
+        f"  p50 {figures.p50 * 1000:6.2f} ms  p99 {figures.p99 * 1000:6.2f} ms"
+        f"  max {figures.max * 1000:6.1f} ms  not 2xx {figures.bad}"
     )
 
 
-async def fill(port: int, jobs: int, connections: int) -> LoadResult:
-    body = json.dumps({"prompt": "bench", "seed": 1}).encode()
-    headers = {"Content-Type": "application/json", "Ocp-Apim-Subscription-Key": KEY}
-    request = build_request("POST", T2I, headers, body)
-    return await run_load(port, lambda _: request, connections=connections, total=jobs)
+def verdict(name: str, value: float | None, target: str, met: bool | None, unit: str = "x") -> str:
+    shown = "n/a" if value is None else f"{value:.2f}{unit}"
+    status = "n/a" if met is None else ("met" if met else "MISSED")
+    return f"  {name:<52} {shown:>10}   target {target:<8} {status}"
+
+
+def startup_figures(
+    commands: dict[str, tuple[list[str], str]], rounds: int
+) -> dict[str, list[float]]:
+    """Seconds from process start to first answer, round by round, the commands taking
+    turns (a ratio is then taken within each round: the machine's load drifts)."""
+    seconds: dict[str, list[float]] = {name: [] for name in commands}
+    for number in range(rounds + 1):  # the first round warms the disk cache and .pyc files
+        for name, (command, probe) in commands.items():
+            port = free_port()
+            server = start(name, [part.replace("{port}", str(port)) for part in command], port,
+                           probe)  # fmt: skip
+            if number:
+                seconds[name].append(server.startup)
+            server.stop()
+    return seconds
+
+
+def median_ratio(a: list[float], b: list[float]) -> float:
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
+
+
+def median_phase(phases: list[Phase]) -> Phase:
+    return sorted(phases, key=lambda result: result.figures.rps)[len(phases) // 2]
 
 
 async def main(args: argparse.Namespace) -> None:
-    mock_port, bare_port = free_port(), free_port()
     with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as config:
         config.write(CONFIG)
     bin_dir = Path(sys.executable).parent
-    mock, mock_start = start(
-        [str(bin_dir / "mock-gateway"), "serve", "--port", str(mock_port), "--config", config.name],
-        mock_port,
+    serve = [str(bin_dir / "mock-gateway"), "serve", "--port", "{port}"]
+    bare = [sys.executable, "bench/bare_app.py", "{port}"]
+    print(f"load generator: {'wrk -t1' if wrk_available() else 'Python (wrk not installed)'},"
+          f" {args.connections} connections, {args.seconds:g} s a phase")  # fmt: skip
+    started = startup_figures(
+        {
+            "mock (defaults)": (serve, "/_health"),
+            "mock (config file)": ([*serve, "--config", config.name], "/_health"),
+            "bare Starlette": (bare, "/"),
+        },
+        args.startup_rounds,
     )
-    bare, bare_start = start([sys.executable, "bench/bare_app.py", str(bare_port)], bare_port)
+    port = free_port()
+    command = [*serve[:-1], str(port), "--config", config.name]
+    mock = start("mock", command, port, "/_health")
+    wiremock: Server | None = None
     try:
-        print(f"startup to first answer: mock {mock_start:.3f} s, bare app {bare_start:.3f} s")
-        headers = {"Content-Type": "application/json", "Ocp-Apim-Subscription-Key": KEY}
-        submit_body = json.dumps({"prompt": "bench", "seed": 1}).encode()
-        submit = build_request("POST", T2I, headers, submit_body)
-        accepted = httpx.post(
-            f"http://127.0.0.1:{mock_port}{T2I}", content=submit_body, headers=headers
+        accepted = json.loads(fetch(port, SUBMIT)[1])
+        status = Request("GET", f"/v2/requests/status/{accepted['request_id']}", HEADERS)
+        time.sleep(2)  # let it complete: the stub serves the COMPLETED body
+        _, status_body = fetch(port, status)
+        _, submit_body = fetch(port, SUBMIT)
+        wiremock = start_wiremock(
+            [Stub("GET", status.path, 200, status_body), Stub("POST", T2I, 202, submit_body)]
         )
-        status_path = f"/v2/requests/status/{accepted.json()['request_id']}"
-        status = build_request("GET", status_path, {"Ocp-Apim-Subscription-Key": KEY})
-        bare_get = build_request("GET", "/", {})
-        bare_post = build_request("POST", "/", {"Content-Type": "application/json"}, submit_body)
-        run = dict(connections=args.connections, seconds=args.seconds)
-
-        def mixed(number: int) -> bytes:
-            # Nine polls to one submit: new long-lived jobs keep arriving, which is what
-            # triggers full GC collections in a mock that has accumulated many jobs.
-            return submit if number % 10 == 0 else status
-
-        bare_status = await run_load(bare_port, lambda _: bare_get, **run)
-        mock_status = await run_load(mock_port, lambda _: status, **run)
-        bare_submit = await run_load(bare_port, lambda _: bare_post, **run)
-        mock_submit = await run_load(mock_port, lambda _: submit, **run)
-        print(line("bare GET", bare_status))
-        print(line("mock status poll", mock_status, bare_status))
-        print(line("bare POST", bare_submit))
-        print(line("mock submit", mock_submit, bare_submit))
-        mixed_before = await run_load(mock_port, mixed, **run)
-        print(line("mock 9 polls : 1 submit", mixed_before))
-
-        time.sleep(2)  # let the submits finish
-        before_jobs = httpx.get(f"http://127.0.0.1:{mock_port}/_health").json()["jobs"]
-        rss_before = rss_mib(mock.pid)
-        await fill(mock_port, args.jobs, args.connections)
+        polls, submits, mixed = (0,), (1,), (1, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        both = [status, SUBMIT]
+        warmup = argparse.Namespace(**{**vars(args), "seconds": args.warmup})
+        results: dict[str, Phase] = {}
+        # p99 and memory as finished jobs accumulate, from (nearly) none
+        await phase(mock, both, polls, warmup)
+        results["mock status poll, 1 job"] = await phase(mock, both, polls, args)
+        results["mock 9 polls : 1 submit"] = await phase(mock, both, mixed, args)
+        time.sleep(2)  # the submits so far finish
+        jobs_before, rss_before = jobs_of(mock), mock.rss_bytes()
+        await fill(mock, both, args)
         time.sleep(2)
-        jobs = httpx.get(f"http://127.0.0.1:{mock_port}/_health").json()["jobs"]
-        rss_after = rss_mib(mock.pid)
-        added = max(1, jobs - before_jobs)
-        print(
-            f"memory: {rss_before:.0f} MiB -> {rss_after:.0f} MiB with {added} more finished jobs"
-            f" = {(rss_after - rss_before) / added * 10_000:.1f} MiB per 10,000 jobs"
+        jobs = jobs_of(mock)
+        added = max(1, jobs - jobs_before)
+        per_job = (mock.rss_bytes() - rss_before) / added
+        results[f"mock status poll, {jobs} jobs"] = await phase(mock, both, polls, args)
+        results[f"mock 9 polls : 1 submit, {jobs} jobs"] = await phase(mock, both, mixed, args)
+
+        # against WireMock: the servers take turns, and ratios are taken round by round
+        servers = [server for server in (mock, wiremock) if server is not None]
+        for server in servers:  # the same warm-up for each: the JVM compiles meanwhile
+            await phase(server, both, polls, warmup)
+            await phase(server, both, submits, warmup)
+        rounds: dict[str, list[Phase]] = {}
+        for _ in range(args.rounds):
+            for kind, pattern in (("status poll", polls), ("submit", submits)):
+                for server in servers:
+                    result = await phase(server, both, pattern, args)
+                    rounds.setdefault(f"{server.name} {kind}", []).append(result)
+        results |= {name: median_phase(phases) for name, phases in rounds.items()}
+
+        print("load phases (one run, same machine):")
+        for name, result in results.items():
+            print(row(name, result))
+        print(f"  memory: {added} more finished jobs took {per_job:.0f} bytes each")
+        shown = ", ".join(
+            f"{name} {statistics.median(seconds):.3f} s" for name, seconds in started.items()
         )
-        rss_polls = rss_mib(mock.pid)
-        loaded = await run_load(mock_port, lambda _: status, **run)
-        print(line(f"status poll, {jobs} jobs", loaded, bare_status))
-        print(
-            f"memory over {loaded.requests} more polls (journal bounded at 10,000 entries):"
-            f" {rss_polls:.0f} MiB -> {rss_mib(mock.pid):.0f} MiB"
-        )
-        mixed_after = await run_load(mock_port, mixed, **run)
-        print(line(f"9 polls : 1 submit, {jobs} jobs", mixed_after))
-        growth = loaded.percentile(0.99) / mock_status.percentile(0.99)
-        mixed_growth = mixed_after.percentile(0.99) / mixed_before.percentile(0.99)
-        print(
-            f"p99 growth with {jobs} finished jobs: status x{growth:.2f}, mixed x{mixed_growth:.2f}"
-            " (target: about x1)"
-        )
-        print(
-            "targets: status >= 60% of bare "
-            f"[{'ok' if mock_status.rps >= 0.6 * bare_status.rps else 'MISSED'}], "
-            f"startup < 1 s [{'ok' if mock_start < 1 else 'MISSED'}]"
-        )
+        print(f"  start to first answer (median of {args.startup_rounds}): {shown}")
+        print(f"  (the median phase of {args.rounds} rounds is shown; ratios are medians of"
+              " the rounds' ratios)")  # fmt: skip
+
+        def ratio(name: str, per_cpu: bool = False) -> float | None:
+            ours, theirs = rounds[f"mock {name}"], rounds.get(f"WireMock {name}")
+            if theirs is None:
+                return None
+            if per_cpu:
+                return median_ratio([r.per_cpu_second for r in ours],
+                                    [r.per_cpu_second for r in theirs])  # fmt: skip
+            return median_ratio([r.figures.rps for r in ours], [r.figures.rps for r in theirs])
+
+        baseline = results["mock status poll, 1 job"]
+        loaded = results[f"mock status poll, {jobs} jobs"]
+        worst = max(results["mock 9 polls : 1 submit"].figures.max,
+                    results[f"mock 9 polls : 1 submit, {jobs} jobs"].figures.max)  # fmt: skip
+        figures = [
+            ("status polls vs WireMock, req/s", ratio("status poll"), ">= 1.5x", 1.5),
+            ("status polls vs WireMock, req per CPU-second", ratio("status poll", True),
+             ">= 2x", 2.0),
+            ("submits vs WireMock's static 202, req/s", ratio("submit"), ">= 0.5x", 0.5),
+        ]  # fmt: skip
+        print("targets:")
+        for name, value, target, floor in figures:
+            print(verdict(name, value, target, None if value is None else value >= floor))
+        growth = loaded.figures.p99 / baseline.figures.p99
+        print(verdict(f"status p99 with {jobs} finished jobs vs none", growth, "<= 1.1x",
+                      growth <= 1.1))  # fmt: skip
+        print(verdict("worst latency, 9 polls : 1 submit", worst * 1000, "<= 50 ms",
+                      worst <= 0.05, " ms"))  # fmt: skip
+        print(verdict("memory per finished job", per_job, "<= 1024 B", per_job <= 1024, " B"))
+        for name in ("mock (defaults)", "mock (config file)"):
+            value = median_ratio(started[name], started["bare Starlette"])
+            print(verdict(f"start to first answer, {name} vs bare Starlette", value,
+                          "<= 1.5x", value <= 1.5))  # fmt: skip
     finally:
-        for process in (mock, bare):
-            process.terminate()
-            process.wait(10)
-        os.unlink(config.name)
+        for started_server in (mock, wiremock):
+            if started_server is not None:
+                started_server.stop()
+        Path(config.name).unlink()
 
 
 if __name__ == "__main__":
@@ -166,4 +253,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per load phase")
     parser.add_argument("--jobs", type=int, default=100_000, help="finished jobs to accumulate")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="turns of mock and WireMock")
+    parser.add_argument("--startup-rounds", type=int, default=5)
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of warm-up load")
     asyncio.run(main(parser.parse_args()))

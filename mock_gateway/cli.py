@@ -9,9 +9,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_gateway.config.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from mock_gateway.web.server import ConnectionLimits
 
 BANNER = """\
 Seedream gateway mock listening on {base}
@@ -55,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=None, help="make ids and randomness repeatable")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     add_extension_options(serve)
+    add_connection_options(serve)
     return parser
 
 
@@ -94,6 +98,56 @@ def add_extension_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--journal-size", type=int, default=None, help="entries kept in each log (default 10000)"
     )
+
+
+def add_connection_options(serve: argparse.ArgumentParser) -> None:
+    """Bounds on client connections (defaults: mock_gateway.web.server.ConnectionLimits)."""
+    serve.add_argument(
+        "--idle-timeout",
+        type=positive_number,
+        metavar="SECONDS",
+        help="close a connection silent this long, before or between requests (default 5)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=positive_number,
+        metavar="SECONDS",
+        help="close a connection whose request head takes longer to arrive (default 10)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=positive_integer,
+        metavar="N",
+        help="connections open at once; more get 503 (default 1000)",
+    )
+
+
+def positive_number(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        number = -1.0
+    if not 0 < number < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return number
+
+
+def positive_integer(text: str) -> int:
+    number = positive_number(text)
+    if number != int(number):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(number)
+
+
+def connection_limits(args: argparse.Namespace) -> ConnectionLimits:
+    """The defaults, with the connection flags that were given."""
+    from mock_gateway.web.server import ConnectionLimits
+
+    limits = ConnectionLimits()
+    for name in ("idle_timeout", "header_timeout", "max_connections"):
+        if getattr(args, name) is not None:
+            limits = replace(limits, **{name: getattr(args, name)})
+    return limits
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -157,14 +211,26 @@ class StartupError(RuntimeError):
     """The mock cannot start; the message says why in one line."""
 
 
-def serve(settings: Settings, host: str, port: int, log_level: str) -> None:
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    log_level: str,
+    limits: ConnectionLimits | None = None,
+) -> None:
     import signal
 
-    import uvicorn
-
-    from mock_gateway.testing.server_thread import listening_socket
     from mock_gateway.web import log_redaction
     from mock_gateway.web.app import create_app
+    from mock_gateway.web.server import (
+        FD_RESERVE,
+        ConnectionLimits,
+        GuardedServer,
+        listening_socket,
+        raise_fd_limit,
+    )
+
+    bounds = limits or ConnectionLimits()
 
     try:
         app = create_app(settings)
@@ -188,13 +254,19 @@ def serve(settings: Settings, host: str, port: int, log_level: str) -> None:
         ),
         flush=True,
     )
-    config = uvicorn.Config(app, log_level=log_level, lifespan="on", timeout_graceful_shutdown=5)
+    server = GuardedServer(
+        app,
+        bounds,
+        log_level=log_level,
+        soft_fd_limit=raise_fd_limit(bounds.max_connections + FD_RESERVE),
+        timeout_graceful_shutdown=5,
+    )
     log_redaction.install()  # after uvicorn configured its loggers
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal it caught; with
     # this handler in place that re-raise ends the process with status 0 (a clean stop)
     # instead of death by signal.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    uvicorn.Server(config).run(sockets=[sock])
+    server.run(sockets=[sock])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -206,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mock-gateway: {exc}", file=sys.stderr)
         return 2
     try:
-        serve(settings, args.host, args.port, args.log_level)
+        serve(settings, args.host, args.port, args.log_level, connection_limits(args))
     except StartupError as exc:
         print(f"mock-gateway: {exc}", file=sys.stderr)
         return 2

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 _USD = {"type": ["string", "number"], "pattern": r"^\d+(\.\d+)?$", "minimum": 0}
 _RATE = {"type": "string", "pattern": r"^\s*\d+\s*/\s*\d*\s*[a-z]+\s*$"}
@@ -84,12 +86,17 @@ CONFIG_SCHEMA: dict[str, Any] = {
     },
 }
 
-_VALIDATOR = Draft202012Validator(CONFIG_SCHEMA)
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # late: slow to import; see Settings.load
+
+    return Draft202012Validator(CONFIG_SCHEMA)
 
 
 def check_config(data: dict[str, Any]) -> str | None:
     """The first problem in ``data`` as ``key.path: what is wrong``, or None."""
-    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda error: list(error.absolute_path))
+    errors = sorted(_validator().iter_errors(data), key=lambda error: list(error.absolute_path))
     if not errors:
         return None
     error = errors[0]

@@ -10,10 +10,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from mock_gateway.imaging.cache import ImageCache
 from mock_gateway.imaging.probe import ImageInfo, InvalidImage, probe_image
-from mock_gateway.imaging.render import RenderRequest, render
 from mock_gateway.imaging.samples import SampleImages
+
+if TYPE_CHECKING:
+    from mock_gateway.imaging.render import RenderRequest, render
+
+
+def __getattr__(name: str) -> Any:
+    # The renderer (and Pillow with it) loads with the first image, not at start-up.
+    if name in ("RenderRequest", "render"):
+        import mock_gateway.imaging.render as module
+
+        # importing the submodule bound the package's ``render`` to it: bind the function
+        globals().update(RenderRequest=module.RenderRequest, render=module.render)
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ImageCache",

@@ -11,13 +11,22 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.to_thread
 
-from mock_gateway.imaging.render import RenderRequest, render
+if TYPE_CHECKING:
+    from mock_gateway.imaging.render import RenderRequest
 
-Renderer = Callable[[RenderRequest], bytes]
+Renderer = Callable[["RenderRequest"], bytes]
+
+
+def render_image(req: RenderRequest) -> bytes:
+    """``render``, importing Pillow and the renderer with the first image, not at start-up."""
+    from mock_gateway.imaging.render import render
+
+    return render(req)
 
 
 class _Pending:
@@ -43,13 +52,13 @@ class ImageCache:
         self,
         max_bytes: int = 256 * 1024 * 1024,
         *,
-        renderer: Renderer = render,
+        renderer: Renderer | None = None,
         max_concurrent_renders: int | None = None,
     ) -> None:
         if max_bytes < 0:
             raise ValueError("max_bytes must not be negative")
         self.max_bytes = max_bytes
-        self._renderer = renderer
+        self._renderer = renderer or render_image
         self._tokens = max_concurrent_renders or os.cpu_count() or 1
         self._limiter: anyio.CapacityLimiter | None = None
         self._entries: OrderedDict[str, bytes] = OrderedDict()

@@ -20,10 +20,9 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
 
 from mock_gateway.core import Job, format_timestamp
 from mock_gateway.steering.clock import Clock
@@ -39,6 +38,9 @@ from mock_gateway.steering.webhook_policy import (
     secret_bytes,
     signature_headers,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("mock_gateway.steering.webhooks")
 
@@ -87,6 +89,8 @@ class Delivery:
     @property
     def origin(self) -> str:
         """The receiver, for per-host concurrency: scheme, connect address and port."""
+        import httpx  # late: the mock starts without it
+
         parts = httpx.URL(self.url)
         address = self.target.address if self.target is not None else parts.host
         return f"{parts.scheme}://{address}:{parts.port or 0}"
@@ -117,6 +121,8 @@ async def _post(
     """POST the body to the address the policy checked (never a name resolved now): the
     URL's host is replaced by that address, and the Host header (and TLS name) keep the
     URL's own host."""
+    import httpx  # late: the mock starts without it
+
     url = httpx.URL(delivery.url)
     extensions: dict[str, str] = {}
     sent = dict(headers)
@@ -136,6 +142,8 @@ async def _post(
 
 def _parsers_disagree(url: str) -> str | None:
     """Belt and braces: the host httpx would connect to must be the one the policy judged."""
+    import httpx  # late: the mock starts without it (the first answer comes sooner)
+
     try:
         connects_to = httpx.URL(url).host.lower()
     except Exception:
@@ -249,6 +257,8 @@ class WebhookDispatcher:
         time the attempt itself took). So one big clock step runs every retry that falls
         inside it, and at real-time rate the pauses between attempts are real.
         """
+        import httpx
+
         now = due
         clock_before = clock.now()
         headers = {"content-type": "application/json", "user-agent": USER_AGENT}

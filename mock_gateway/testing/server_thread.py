@@ -1,5 +1,8 @@
 """A real uvicorn server on a free port of 127.0.0.1, in a background thread.
 
+It is the server ``mock-gateway serve`` runs (``mock_gateway.web.server``: uvloop where
+installed, httptools, the same connection bounds), minus signal handling.
+
 Used by the pytest plugin, and by anyone who wants the mock inside their own process. Its
 ``asgi_transport()`` reaches the same app without sockets: requests are handed to the
 server's event loop, so they share its state (one clock, one journal) safely instead of
@@ -9,7 +12,6 @@ touching it from a second thread.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from concurrent.futures import Future
@@ -18,26 +20,15 @@ from typing import Any
 import httpx
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` (0: any free port), for uvicorn's ``sockets=``.
-
-    IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose ``proto`` says
-    TCP, and without it every answer waits ~40 ms for a delayed ACK. Raises OSError.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
 class ServerThread:
     def __init__(self, app: Any, host: str = "127.0.0.1", *, start_timeout: float = 15.0) -> None:
-        import uvicorn  # late: importing the plugin must stay cheap
+        # late: importing the plugin must stay cheap
+        from mock_gateway.web.server import (
+            ConnectionLimits,
+            GuardedServer,
+            event_loop_factory,
+            listening_socket,
+        )
 
         self.app = app
         self.start_timeout = start_timeout
@@ -45,13 +36,14 @@ class ServerThread:
         self.port: int = self.sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         self.base_url = f"http://{shown}:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
+        self.server = GuardedServer(app, ConnectionLimits())
+        self._loop_factory = event_loop_factory()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="mock-gateway", daemon=True)
 
     def _run(self) -> None:
-        asyncio.run(self._serve())
+        with asyncio.Runner(loop_factory=self._loop_factory) as runner:
+            runner.run(self._serve())
 
     async def _serve(self) -> None:
         self.loop = asyncio.get_running_loop()

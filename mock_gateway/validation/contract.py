@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from seedream_contracts.document import (
     SubmitOperation,
@@ -22,6 +19,10 @@ from seedream_contracts.document import (
     submit_operations,
 )
 
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
 Operation = SubmitOperation  # the mock's name for a submit endpoint
 
 
@@ -29,14 +30,7 @@ class Contract:
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
         self._operations = submit_operations(document)
-        # References are inlined once here: resolving them per request was most of the
-        # cost of a submit.
-        self._validators = {
-            operation_id: Draft202012Validator(
-                inline_refs(document, {"$ref": operation.schema_ref}), format_checker=None
-            )
-            for operation_id, operation in self._operations.items()
-        }
+        self._validators: dict[str, Draft202012Validator] = {}
 
     def submit_operations(self) -> Iterator[Operation]:
         return iter(self._operations.values())
@@ -46,7 +40,7 @@ class Contract:
 
     def first_error(self, operation_id: str, body: Any) -> ValidationError | None:
         """The most relevant schema violation of ``body``, or None when it conforms."""
-        validator = self._validators[operation_id]
+        validator = self._validators.get(operation_id) or self._compile(operation_id)
         errors = list(validator.iter_errors(body))
         if not errors:
             return None
@@ -55,6 +49,17 @@ class Contract:
             errors, key=lambda error: (-len(error.absolute_path), _priority(error))
         )
         return best
+
+    def _compile(self, operation_id: str) -> Draft202012Validator:
+        """The operation's validator, built with its first request (jsonschema is slow to
+        import and the mock answers sooner without it). References are inlined once here:
+        resolving them per request was most of the cost of a submit."""
+        from jsonschema import Draft202012Validator
+
+        schema = inline_refs(self.document, {"$ref": self._operations[operation_id].schema_ref})
+        validator = Draft202012Validator(schema, format_checker=None)
+        self._validators[operation_id] = validator
+        return validator
 
 
 def _priority(error: ValidationError) -> int:

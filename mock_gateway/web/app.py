@@ -6,9 +6,9 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import anyio
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -32,6 +32,9 @@ from mock_gateway.web.routes.control import control_routes
 from mock_gateway.web.routes.gateway import gateway_routes
 from mock_gateway.web.routes.media import media_routes
 from mock_gateway.web.state import MockState
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("mock_gateway")
 
@@ -81,6 +84,15 @@ async def _deliver(
     state.waker.wake()  # a failed attempt has a retry to schedule
 
 
+def _open_http(state: MockState) -> None:
+    """The client for webhooks and remote inputs, made when first needed: importing httpx
+    costs about as much as the rest of the start-up, and most runs never need it."""
+    import httpx
+
+    state.http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+    state.inputs.http = state.http
+
+
 async def _tick(state: MockState) -> None:
     """Advance the world eagerly so webhooks fire on time even when nobody polls."""
     limiter = anyio.CapacityLimiter(WEBHOOK_CONCURRENCY)
@@ -89,8 +101,10 @@ async def _tick(state: MockState) -> None:
         try:
             state.pump()
             gc_policy.after_jobs(state.core.submitted)
-            if state.tasks is not None and state.http is not None:
+            if state.tasks is not None:
                 for delivery, due in state.webhooks.take_due(state.clock.now()):
+                    if state.http is None:
+                        _open_http(state)
                     state.tasks.start_soon(_deliver, state, delivery, due, limiter)
         except Exception:  # a bug here must not stop every later webhook and job
             log.exception("the mock's ticker failed; carrying on")
@@ -115,13 +129,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        owned_http = None
-        if state.http is None:
-            owned_http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
-            state.http = owned_http
-            state.inputs.http = owned_http
+        owns_http = state.http is None
+        if owns_http and state.settings.fetch_remote_inputs:
+            _open_http(state)  # a submit may need it at once
         # Long-lived objects built at start-up need no cyclic GC scans (keeps p99 flat).
-        gc.collect()
+        # No gc.collect() first: it took longer than the rest of start-up after the imports,
+        # and the little garbage the imports leave is not worth a full collection.
         gc.freeze()
         async with anyio.create_task_group() as tasks:
             state.tasks = tasks
@@ -131,8 +144,9 @@ def create_app(
             finally:
                 state.tasks = None
                 tasks.cancel_scope.cancel()
-        if owned_http is not None:
-            await owned_http.aclose()
+        if owns_http and state.http is not None:
+            await state.http.aclose()
+            state.http = state.inputs.http = None
 
     async def http_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, HTTPException) and exc.status_code in (404, 405):

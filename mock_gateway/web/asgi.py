@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import anyio
-import httpx
 from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
@@ -48,6 +47,8 @@ async def drop_connection(send: Send) -> None:
     cycle: Any = getattr(send, "__self__", None)
     transport = getattr(cycle, "transport", None)
     if transport is None:
+        import httpx  # late: only the in-process transport needs it
+
         raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
     transport.close()
     for _ in range(20):  # let uvicorn notice, so it does not try to answer 500 instead

@@ -8,11 +8,14 @@ without it. ``fetch_remote_inputs = true`` makes the mock download such URLs.
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
 from mock_gateway.imaging import InvalidImage, SampleImages, probe_image
 from mock_gateway.validation.request import ParsedSubmit
 from mock_gateway.web.streams import read_limited
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 
@@ -48,6 +51,8 @@ class InputResolver:
         return self.samples.get(ref[len(prefix) :]) if ref.startswith(prefix) else None
 
     async def _fetch(self, url: str) -> bytes | None:
+        import httpx
+
         assert self.http is not None
         try:
             async with self.http.stream("GET", url, timeout=10.0) as response:

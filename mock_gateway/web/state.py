@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import anyio
-import httpx
 from anyio.abc import TaskGroup
 
 from mock_gateway.config.settings import Settings
@@ -20,6 +20,9 @@ from mock_gateway.steering.webhooks import WebhookDispatcher
 from mock_gateway.validation.contract import Contract
 from mock_gateway.validation.submit_parser import SubmitParser
 from mock_gateway.web.inputs import InputResolver
+
+if TYPE_CHECKING:
+    import httpx  # imported when the first webhook or remote input needs it
 
 FinishedListener = Callable[[Job, float], None]
 

@@ -176,8 +176,8 @@ def main(argv: list[str]) -> int:
     import uvicorn
 
     from mock_gateway.config.settings import Settings
-    from mock_gateway.testing.server_thread import listening_socket
     from mock_gateway.web.app import create_app
+    from mock_gateway.web.server import listening_socket
 
     name = argv[0] if argv else "none"
     rewrite = BREAKAGES[name]()

@@ -10,7 +10,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_gateway.core import JobStatus
-from mock_gateway.imaging import RenderRequest
 from mock_gateway.web.responses import JSONBody, not_found_route
 from mock_gateway.web.routes.common import mock_state
 from mock_gateway.web.routes.gateway import base_url
@@ -30,6 +29,8 @@ async def media(request: Request) -> Response:
     names = job.media_filenames()
     if filename not in names:
         return not_found_route()
+    from mock_gateway.imaging.render import RenderRequest  # late: loads Pillow
+
     spec = job.spec
     render = RenderRequest(
         model=spec.model,
