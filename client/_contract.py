@@ -52,6 +52,13 @@ _WEBHOOK_VALIDATOR = _validator(DOCUMENT["components"]["parameters"]["WebhookUrl
 
 def _describe(error: jsonschema.ValidationError, what: str) -> str:
     where = ".".join(str(p) for p in error.absolute_path) or what
+    if error.validator == "pattern":
+        # The contract's URL and prompt patterns are long regexes: quoting one helps nobody.
+        shown = repr(error.instance)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        return (
+            f"{where}: {shown} breaks the contract's rule for this field (contracts/openapi.yaml)"
+        )
     return f"{where}: {error.message}"
 
 
@@ -65,7 +72,7 @@ def check_body(operation_id: str, body: Mapping[str, Any]) -> None:
 def check_webhook_url(url: str) -> None:
     error = jsonschema.exceptions.best_match(_WEBHOOK_VALIDATOR.iter_errors(url))
     if error is not None:
-        raise InvalidRequestError(f"invalid webhook_url: {error.message}")
+        raise InvalidRequestError(f"invalid webhook_url: {_describe(error, 'webhook_url')}")
 
 
 def schema_property(schema_name: str, prop: str) -> dict[str, Any]:

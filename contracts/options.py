@@ -25,7 +25,12 @@ class Spec:
 
 SPECS = (
     Spec("--gateway-url", "PIXAZO_BASE_URL", "target base URL (default: start the mock)", "URL"),
-    Spec("--api-key", "PIXAZO_API_KEY", "funded subscription key (mock default: test-key)", "KEY"),
+    Spec(
+        "--api-key",
+        "PIXAZO_API_KEY",
+        "funded subscription key (a mock with a control API: the suite makes its own)",
+        "KEY",
+    ),
     Spec("--broke-key", "PIXAZO_BROKE_KEY", "a zero-balance key: enables the 402 checks", "KEY"),
     Spec(
         "--other-key",
@@ -44,7 +49,7 @@ SPECS = (
     Spec(
         "--target-kind",
         "CONTRACTS_TARGET_KIND",
-        "live or mock (default: mock when self-started, else live)",
+        "live or mock (default: mock when self-started or when /_mock/clock answers, else live)",
         None,
         ("live", "mock"),
     ),

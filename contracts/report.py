@@ -119,7 +119,10 @@ def markdown(report: dict[str, Any]) -> str:
         "# Contract report",
         "",
         f"- target: **{target['kind']}** `{target['base_url']}`"
-        f"{' (self-started mock)' if target['self_started'] else ''}, control API: "
+        f"{' (self-started mock)' if target['self_started'] else ''}"
+        f"{' (recognised by its control API)' if target.get('detected') else ''}"
+        f"{', timing ' + target['timing_profile'] if target.get('timing_profile') else ''}"
+        ", control API: "
         f"{'yes' if target['control_api'] else 'no'}",
         f"- generated {report['generated_at']} in {report['duration_s']} s; "
         f"{report['requests_sent']} requests; exit status {report['exit_status']}",

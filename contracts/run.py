@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from seedream_contracts.control import ControlApi
+from seedream_contracts.control import ControlApi, ControlError
 from seedream_contracts.guard import SpendGuard
 from seedream_contracts.options import Options
 from seedream_contracts.receiver import WebhookReceiver
@@ -21,12 +21,13 @@ from seedream_contracts.recording import Recorder
 from seedream_contracts.redact import Redactor
 from seedream_contracts.safety import UrlPolicy
 from seedream_contracts.spec import KEY_HEADER, Contract, load_contract
-from seedream_contracts.target import Target, open_target
+from seedream_contracts.target import Target, TargetError, open_target
 from seedream_contracts.timing import Timings
 from seedream_contracts.transport import Exchange, GuardedSession
 from seedream_contracts.verdicts import ClauseBook
 
 MOCK_KEYS = {"api_key": "test-key", "broke_key": "broke-key"}
+SUITE_FUNDS = Decimal(1000)  # the funded key's balance: a full run spends about $6
 
 
 @dataclass
@@ -46,10 +47,6 @@ class Run:
 
     def __post_init__(self) -> None:
         target, options = self.target, self.options
-        defaults = MOCK_KEYS if target.self_started else {}
-        self.api_key = options.api_key or defaults.get("api_key")
-        self.broke_key = options.broke_key or defaults.get("broke_key")
-        self.other_key = options.other_key or self.broke_key
         budget = options.max_spend
         if budget is None and target.kind == "live":
             budget = Decimal(0)
@@ -62,14 +59,13 @@ class Run:
         self.job_timeout = options.job_timeout or (600.0 if slow else 120.0)
         if target.loopback:
             self.receiver = WebhookReceiver()
-        keys = {self.api_key: "api-key", self.broke_key: "broke-key", self.other_key: "other-key"}
-        self.redactor = Redactor(
-            keys={k: v for k, v in keys.items() if k},
-            hosts={target.origin: "{gateway}"},
-        )
+        self.redactor = Redactor(keys={}, hosts={target.origin: "{gateway}"})
         self.book.scrub = self.redactor.text
         if self.receiver is not None:
             self.redactor.hosts[self.receiver.prefix.rsplit("/hook/", 1)[0]] = "{receiver}"
+        self.api_key: str | None = None
+        self.broke_key: str | None = None
+        self.other_key: str | None = None
         self.session = GuardedSession(
             guard=self.guard,
             policy=UrlPolicy(self.receiver.prefix if self.receiver else None),
@@ -79,11 +75,36 @@ class Run:
         )
         if options.record is not None:
             self.recorder = Recorder(options.record, self.describe_target())
-        if target.kind == "mock" and self.api_key:
+        if target.kind == "mock":
             control = ControlApi(self.session, target.base_url)
-            if control.probe(self.api_key):
+            if control.available():
                 self.control = control
                 target.control = True
+        try:
+            self._choose_keys()
+        except BaseException as exc:
+            self.cleanup()
+            self.session.close()
+            if isinstance(exc, ControlError):
+                message = f"the mock's control API refused the suite's keys: {exc}"
+                raise TargetError(message) from exc
+            raise
+
+    def _choose_keys(self) -> None:
+        """With a control API the suite works only with keys it creates (and removes at the
+        end), so a shared mock's own keys keep their balances; else the given keys."""
+        options = self.options
+        if self.control is not None:
+            self.api_key = self.control.new_key(SUITE_FUNDS, "funded")
+            self.broke_key = self.control.new_key(Decimal(0), "broke")
+            self.other_key = self.broke_key
+        else:
+            defaults = MOCK_KEYS if self.target.self_started else {}
+            self.api_key = options.api_key or defaults.get("api_key")
+            self.broke_key = options.broke_key or defaults.get("broke_key")
+            self.other_key = options.other_key or self.broke_key
+        roles = {self.api_key: "api-key", self.broke_key: "broke-key", self.other_key: "other-key"}
+        self.redactor.keys.update({key: role for key, role in roles.items() if key})
 
     @classmethod
     def open(cls, options: Options) -> Run:
@@ -131,13 +152,23 @@ class Run:
             "kind": self.target.kind,
             "base_url": self.target.origin + urlsplit(self.target.base_url).path,
             "self_started": self.target.self_started,
+            "detected": self.target.detected,
             "control_api": self.target.control,
             "timing_profile": self.target.timing_profile,
             "poll_interval_s": self.poll_interval,
         }
 
+    def cleanup(self) -> list[str]:
+        """Remove the keys and fault rules the run created on the target."""
+        return self.control.cleanup() if self.control is not None else []
+
     def close(self) -> None:
-        if self.receiver is not None:
-            self.receiver.close()
-        self.session.close()
-        self.target.stop()
+        try:
+            left = self.cleanup()
+            if left:
+                print("contracts: could not remove from the mock: " + "; ".join(left))
+        finally:
+            if self.receiver is not None:
+                self.receiver.close()
+            self.session.close()
+            self.target.stop()

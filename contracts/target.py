@@ -14,12 +14,14 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 BANNER = re.compile(r"listening on (http://\S+)")
 START_TIMEOUT = 30.0
+PROBE_TIMEOUT = 5.0
 
 
 class TargetError(RuntimeError):
@@ -116,8 +118,9 @@ class Target:
     base_url: str
     kind: str  # "mock" or "live"
     mock: ServerProcess | None = None
-    timing_profile: str | None = None  # known only for the self-started mock
+    timing_profile: str | None = None  # the self-started mock's, or what a mock reports
     control: bool = False  # the mock's /_mock/ control API answers
+    detected: bool = False  # given by URL, and found to be the mock by its control API
 
     @property
     def self_started(self) -> bool:
@@ -140,12 +143,39 @@ class Target:
             self.mock.stop()
 
 
+def probe_mock(base_url: str) -> dict[str, Any] | None:
+    """The mock's clock document when ``base_url`` is this project's mock, else None.
+
+    ``GET /_mock/clock`` is free and carries no key: a live gateway answers it 404, and its
+    logs see nothing of ours. The clock names the mock's timing profile.
+    """
+    with requests.Session() as session:
+        session.trust_env = False  # the target, not a proxy, must answer
+        try:
+            response = session.get(f"{base_url}/_mock/clock", timeout=PROBE_TIMEOUT)
+            body = response.json() if response.status_code == 200 else None
+        except (requests.RequestException, ValueError):
+            return None
+    if isinstance(body, dict) and {"time", "rate", "frozen"} <= set(body):
+        return body
+    return None
+
+
 def open_target(gateway_url: str | None, kind: str | None, mock_timing: str) -> Target:
-    """Use ``gateway_url``, or start the mock when there is none."""
+    """Use ``gateway_url``, or start the mock when there is none. A URL is taken for the
+    mock when its control API answers (``kind`` overrides: ``live`` skips the probe)."""
     if gateway_url:
         if not urlsplit(gateway_url).scheme.startswith("http"):
             raise TargetError(f"--gateway-url must be an http(s) URL (got {gateway_url!r})")
-        return Target(gateway_url.rstrip("/"), kind or "live")
+        base_url = gateway_url.rstrip("/")
+        clock = probe_mock(base_url) if kind != "live" else None
+        timing = clock.get("timing") if clock else None
+        return Target(
+            base_url,
+            kind or ("mock" if clock else "live"),
+            timing_profile=timing if isinstance(timing, str) else None,
+            detected=clock is not None,
+        )
     mock = ServerProcess(mock_command(mock_timing))
     base_url = mock.start()
     return Target(base_url, kind or "mock", mock=mock, timing_profile=mock_timing)

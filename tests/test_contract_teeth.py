@@ -20,11 +20,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from server_process import ROOT, running_server
@@ -48,6 +49,7 @@ BROKEN = {
     "429-without-retry-after": "RESPONSE-HEADERS",
 }
 LIVE_BUDGET = Decimal("0.10")
+SERVE = [sys.executable, "-m", "mock_gateway", "serve", "--host", "127.0.0.1", "--port", "0"]
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Outcome:
     code: int
     report: dict[str, Any]
     output: str
+    left: dict[str, Any] = field(default_factory=dict)  # the target's state after the run
 
     def verdict(self, clause_id: str) -> str:
         return str(next(c["verdict"] for c in self.report["clauses"] if c["id"] == clause_id))
@@ -88,19 +91,37 @@ def run_suite(url: str, report: Path, *options: str) -> Outcome:
     return Outcome(done.returncode, data, done.stdout[-6000:] + done.stderr[-3000:])
 
 
+def mock_state(url: str) -> dict[str, Any]:
+    """What a run leaves behind: every key with its balance, and the fault rules."""
+    with httpx.Client(base_url=url, timeout=10, trust_env=False) as http:
+        keys = http.get("/_mock/keys").json()["keys"]
+        faults = http.get("/_mock/faults").json()["faults"]
+    return {"keys": {k["key"]: k["balance_usd"] for k in keys}, "faults": faults}
+
+
 def _broken(tmp: Path, name: str) -> Outcome:
     with gateway([sys.executable, str(BROKEN_GATEWAY), name]) as url:
-        return run_suite(url, tmp / f"{name}.json", "--target-kind", "mock", *FOCUSED)
+        outcome = run_suite(url, tmp / f"{name}.json", "--target-kind", "mock", *FOCUSED)
+        outcome.left = mock_state(url)
+        return outcome
+
+
+def _by_url(tmp: Path) -> Outcome:
+    """The whole suite against a running ``mock-gateway serve`` given only by its URL."""
+    with gateway(SERVE) as url:
+        before = mock_state(url)
+        outcome = run_suite(url, tmp / "real.json")
+        outcome.left = {"before": before, **mock_state(url)}
+        return outcome
 
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     tmp = tmp_path_factory.mktemp("teeth")
-    serve = [sys.executable, "-m", "mock_gateway", "serve", "--host", "127.0.0.1", "--port", "0"]
     live = ["--target-kind", "live", "--check-timing", "no", *FOCUSED]
-    with gateway(serve) as url, ThreadPoolExecutor(max_workers=6) as pool:
+    with gateway(SERVE) as url, ThreadPoolExecutor(max_workers=6) as pool:
         futures = {
-            "real": pool.submit(run_suite, url, tmp / "real.json", "--target-kind", "mock"),
+            "real": pool.submit(_by_url, tmp),
             "live-first-run": pool.submit(run_suite, url, tmp / "live0.json", *live),
             "live-budget": pool.submit(
                 run_suite,
@@ -129,6 +150,30 @@ def test_suite_passes_against_the_real_mock_over_http(outcomes: dict[str, Outcom
     passed = [c["id"] for c in outcome.report["clauses"] if c["verdict"] == "passed"]
     assert len(passed) >= 30, outcome.report["clauses"]
     assert Decimal(outcome.report["spend"]["spent_usd"]) > 0
+
+
+def test_suite_given_a_url_recognises_the_mock(outcomes: dict[str, Outcome]) -> None:
+    """Before: a URL meant "live": budget $0, 29 of 40 clauses skipped, no money checks."""
+    target = outcomes["real"].report["target"]
+    assert target["kind"] == "mock" and target["detected"] is True, target
+    assert target["control_api"] is True and target["timing_profile"] == "fast", target
+    assert outcomes["real"].verdict("MONEY-CHARGE") == "passed"
+
+
+def test_suite_leaves_a_shared_mock_as_it_found_it(outcomes: dict[str, Outcome]) -> None:
+    """Before: each run took $5.675 from test-key and left 12 keys and 3 spent fault rules."""
+    left = outcomes["real"].left
+    assert left["keys"] == left["before"]["keys"], left  # same keys, same balances
+    assert left["faults"] == [], left["faults"]
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_a_failed_run_also_removes_its_keys_and_faults(
+    outcomes: dict[str, Outcome], name: str
+) -> None:
+    left = outcomes[name].left
+    assert not [key for key in left["keys"] if key.startswith("contract-suite-")], left
+    assert left["faults"] == [], left["faults"]
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))

@@ -18,6 +18,7 @@ from mock_gateway.testing.server_thread import ServerThread
 from mock_gateway.web.app import create_app
 from mock_gateway.web.routes.control import OPENAPI_FILE
 from mock_helpers import running
+from url_strategies import url_like
 
 pytestmark = pytest.mark.anyio
 
@@ -252,6 +253,7 @@ SCALARS: st.SearchStrategy[Any] = st.one_of(
     st.integers(-(2**70), 2**70),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
+    url_like,  # an endpoint "or a path", a key in a URL path: strings that look like URLs
     st.sampled_from(["10/m", "ERROR"]),
 )
 JSON = st.recursive(

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from gateway_helpers import BP_EDIT, BP_MULTI, BP_T2I, CAT, EDIT, KEY, T2I
+from url_strategies import url_like
 
 pytestmark = pytest.mark.anyio
 
@@ -159,8 +160,12 @@ async def test_invalid_webhook_url_is_400(client: httpx.AsyncClient, url: str) -
     assert "X-Webhook-URL" in response.json()["message"]
 
 
-# Strings sometimes carry lone surrogates, which json.dumps escapes as "\udxxx".
-texts = st.text(alphabet=st.characters() | st.integers(0xD800, 0xDFFF).map(chr), max_size=20)
+# Strings sometimes carry lone surrogates, which json.dumps escapes as "\udxxx"; and often
+# look like URLs (brackets, IDNA hosts, bad ports, userinfo, other schemes): urlsplit raised
+# on some of those, which once made the image fields answer 500.
+texts = (
+    st.text(alphabet=st.characters() | st.integers(0xD800, 0xDFFF).map(chr), max_size=20) | url_like
+)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | texts,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=5),
@@ -199,6 +204,32 @@ def test_no_input_produces_a_server_error(app: Any, path: str, body: Any) -> Non
     response = asyncio.run(call())
     assert response.status_code in (202, 400, 402), response.text
     if response.status_code != 202:
+        assert set(response.json()) == {"error", "message"}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(path=st.sampled_from([T2I, BP_EDIT, BP_MULTI]), url=url_like, image=url_like)
+def test_no_url_produces_a_server_error(app: Any, path: str, url: str, image: str) -> None:
+    """URL-shaped strings in X-Webhook-URL and in the image fields: a 202 or a clear 400."""
+    body: dict[str, Any] = {"prompt": "x"}
+    if path == BP_EDIT:
+        body["image"] = image
+    elif path == BP_MULTI:
+        body["image"] = [CAT, image]
+    # Header values are bytes: UTF-8 here, read back by the server as latin-1.
+    headers = [(name.encode(), value.encode()) for name, value in KEY.items()]
+    headers.append((b"Content-Type", b"application/json"))
+    if "\r" not in url and "\n" not in url:
+        headers.append((b"X-Webhook-URL", url.encode("utf-8")))
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://m") as http:
+            return await http.post(path, content=json.dumps(body), headers=headers)
+
+    response = asyncio.run(call())
+    assert response.status_code in (202, 400), (url, image, response.text)
+    if response.status_code == 400:
         assert set(response.json()) == {"error", "message"}
 
 

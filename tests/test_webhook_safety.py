@@ -49,7 +49,9 @@ def test_loopback_hosts_are_allowed(url: str) -> None:
 @pytest.mark.parametrize("url", ELSEWHERE)
 def test_other_hosts_are_refused_with_the_option_that_allows_them(url: str) -> None:
     refusal = HostPolicy.from_allowed(()).refusal(url)
-    assert refusal is not None and "--webhook-allow-host" in refusal
+    # A backslash makes the host unreadable (parsers disagree on it): refused, no option helps.
+    expected = "has no host" if "\\" in url else "--webhook-allow-host"
+    assert refusal is not None and expected in refusal
 
 
 def test_allow_list_takes_names_addresses_and_networks() -> None:
@@ -77,15 +79,17 @@ async def test_a_callback_to_another_host_opens_no_socket_and_looks_up_no_name(
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     monkeypatch.setattr(socket, "gethostbyname", refuse)
     caplog.set_level(logging.WARNING, logger="mock_gateway.steering.webhooks")
+    # A backslash is no URL character (contract and mock answer 400 at submit).
+    urls = [url for url in ELSEWHERE if "\\" not in url]
     async with running() as mock:
-        for url in [*ELSEWHERE, "http://example.com/again"]:
+        for url in [*urls, "http://example.com/again"]:
             headers = {**KEY, "X-Webhook-URL": url}
             response = await mock.http.post(T2I, json={"prompt": url}, headers=headers)
             assert response.status_code == 202  # accepted at submit, as the gateway would
         await mock.control("POST", "/clock/advance", {"seconds": 60})
         found = (await mock.control("GET", "/webhooks", params={"wait": 2}))["webhooks"]
     assert touched == []
-    assert len(found) == len(ELSEWHERE) + 1
+    assert len(found) == len(urls) + 1
     assert {delivery["state"] for delivery in found} == {"blocked"}
     assert all(delivery["attempts"] == [] for delivery in found)
     [example] = [delivery for delivery in found if delivery["url"] == ELSEWHERE[0]]

@@ -6,7 +6,11 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour)s?\s*$")
+# ASCII digits and blanks only (Python's \d and \s take Arabic digits and more); the control
+# API's document states the same pattern.
+_RATE = re.compile(
+    r"^[ \t]*([0-9]+)[ \t]*/[ \t]*([0-9]*)[ \t]*(s|sec|second|m|min|minute|h|hour)s?[ \t]*\Z"
+)
 _UNIT_SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
 _UNIT_SECONDS |= {"h": 3600, "hour": 3600}
 

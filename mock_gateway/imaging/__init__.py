@@ -13,7 +13,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mock_gateway.imaging.cache import ImageCache
-from mock_gateway.imaging.probe import ImageInfo, InvalidImage, probe_image
+from mock_gateway.imaging.probe import (
+    ACCEPTED,
+    BYTEPLUS_ACCEPTED,
+    ImageInfo,
+    InvalidImage,
+    probe_image,
+)
 from mock_gateway.imaging.samples import SampleImages
 
 if TYPE_CHECKING:
@@ -32,6 +38,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ACCEPTED",
+    "BYTEPLUS_ACCEPTED",
     "ImageCache",
     "ImageInfo",
     "InvalidImage",

@@ -8,10 +8,13 @@ catches truncated and corrupt files. Whatever the bytes, the only exception is `
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 ACCEPTED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-# Formats recognised by their magic bytes only to say what they are when refusing them.
+# The byteplus models also take what BytePlus's own documentation lists (docs/fidelity.md).
+BYTEPLUS_ACCEPTED = {**ACCEPTED, "BMP": "image/bmp", "TIFF": "image/tiff", "GIF": "image/gif"}
+# Formats recognised by their magic bytes, to say what they are when refusing them.
 _KNOWN_OTHERS = (
     (b"GIF87a", "GIF"),
     (b"GIF89a", "GIF"),
@@ -33,7 +36,7 @@ class InvalidImage(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ImageInfo:
-    format: str  # "JPEG", "PNG" or "WEBP"
+    format: str  # Pillow's name: "JPEG", "PNG", "WEBP" (byteplus also "BMP", "TIFF", "GIF")
     width: int
     height: int
     media_type: str
@@ -46,8 +49,10 @@ def probe_image(
     max_pixels: int = 36_000_000,
     min_side: int = 15,
     max_aspect: float = 16.0,
+    accepted: Mapping[str, str] = ACCEPTED,
 ) -> ImageInfo:
-    """Check ``data`` is a JPEG, PNG or WEBP image within the limits; describe it."""
+    """Check ``data`` is an image of an ``accepted`` format (Pillow's name -> media type;
+    default JPEG, PNG, WEBP) within the limits; describe it."""
     if len(data) == 0:
         raise InvalidImage("image is empty")
     if len(data) > max_bytes:
@@ -55,7 +60,7 @@ def probe_image(
     from PIL import Image  # late: the mock starts without Pillow (the first answer comes sooner)
 
     try:
-        with Image.open(io.BytesIO(data), formats=list(ACCEPTED)) as image:
+        with Image.open(io.BytesIO(data), formats=list(accepted)) as image:
             fmt = "JPEG" if image.format == "MPO" else str(image.format)
             width, height = image.size
             _check_size(width, height, max_pixels, min_side, max_aspect)
@@ -70,10 +75,10 @@ def probe_image(
         # errors): the canvas is far over ours.
         raise InvalidImage(f"image is over the {_megapixels(max_pixels)} limit") from None
     except Exception as exc:  # Pillow signals bad data with many types; all mean "not an image"
-        raise InvalidImage(_undecodable(data, exc)) from None
-    if fmt not in ACCEPTED:  # a plugin outside the list cannot answer, but be explicit
-        raise InvalidImage(f"unsupported image format {fmt}; use JPEG, PNG or WEBP")
-    return ImageInfo(format=fmt, width=width, height=height, media_type=ACCEPTED[fmt])
+        raise InvalidImage(_undecodable(data, exc, accepted)) from None
+    if fmt not in accepted:  # a plugin outside the list cannot answer, but be explicit
+        raise InvalidImage(f"unsupported image format {fmt}; use {_names(accepted)}")
+    return ImageInfo(format=fmt, width=width, height=height, media_type=accepted[fmt])
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -107,12 +112,17 @@ def _check_size(width: int, height: int, max_pixels: int, min_side: int, max_asp
         )
 
 
-def _undecodable(data: bytes, exc: Exception) -> str:
+def _names(accepted: Mapping[str, str]) -> str:
+    names = list(accepted)
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+
+
+def _undecodable(data: bytes, exc: Exception, accepted: Mapping[str, str]) -> str:
     sniffed = sniff_format(data)
-    if sniffed is not None and sniffed not in ACCEPTED:
-        return f"unsupported image format {sniffed}; use JPEG, PNG or WEBP"
+    if sniffed is not None and sniffed not in accepted:
+        return f"unsupported image format {sniffed}; use {_names(accepted)}"
     if sniffed is None:
-        return "not a supported image (expected JPEG, PNG or WEBP data)"
+        return f"not a supported image (expected {_names(accepted)} data)"
     if isinstance(exc, OSError) and "truncated" in str(exc):
         return f"{sniffed} image is truncated"
     return f"{sniffed} image is corrupt or cannot be decoded"

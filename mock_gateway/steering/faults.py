@@ -108,6 +108,8 @@ def _integer(data: Mapping[str, Any], name: str, low: int, high: int) -> int | N
     value = data.get(name)
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON (and JSON Schema) count 3.0 as an integer
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise FaultError(f"{name}: must be an integer from {low} to {high} (got {value!r})")
     return value

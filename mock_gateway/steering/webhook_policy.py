@@ -22,7 +22,8 @@ import hashlib
 import hmac
 import ipaddress
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from mock_gateway.validation.urls import BadUrl, parse_url
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOCALHOST_ADDRESS = "127.0.0.1"  # where ``localhost`` is connected to, without a lookup
@@ -153,25 +154,17 @@ def _ipv4_shorthand(host: str) -> str | None:
 def host_of(url: str) -> str | None:
     """The literal host of ``url``, lower-cased, without brackets (a trailing dot kept:
     ``localhost.`` is another name than ``localhost``)."""
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return None
-    return host or None
+    parsed = parse_url(url)
+    return None if isinstance(parsed, BadUrl) or not parsed.host else parsed.literal_host
 
 
 def hide_password(url: str) -> str:
     """``url`` with the password of its userinfo (if any) replaced by ``****``."""
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
+    parsed = parse_url(url)
+    if isinstance(parsed, BadUrl) or parsed.userinfo is None or ":" not in parsed.userinfo:
         return url
-    if not password:
-        return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return parts._replace(netloc=f"{user}:****@{hostport}").geturl()
+    user = parsed.userinfo.split(":", 1)[0]
+    return url.replace(f"{parsed.userinfo}@", f"{user}:****@", 1)
 
 
 def backoff_seconds(attempt: int, first: float, cap: float = 3600.0) -> float:

@@ -7,19 +7,26 @@ to an image, file formats in URLs, the webhook URL) is checked here.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from mock_gateway.core import JobSpec
-from mock_gateway.imaging import ImageInfo, InvalidImage, probe_image
+from mock_gateway.imaging import ACCEPTED, BYTEPLUS_ACCEPTED, ImageInfo, InvalidImage, probe_image
 from mock_gateway.validation.body import parse_json
 from mock_gateway.validation.contract import Contract, Operation
 from mock_gateway.validation.messages import describe, field_name
 from mock_gateway.validation.rejection import Rejection, bad_request
 from mock_gateway.validation.sizing import output_size
+from mock_gateway.validation.urls import (
+    BYTEPLUS_FORMATS,
+    LITE_FORMATS,
+    BadUrl,
+    canonical_base64,
+    http_url_problem,
+    parse_url,
+)
 
 __all__ = [
     "ParsedSubmit",
@@ -30,11 +37,9 @@ __all__ = [
     "parse_submit",
 ]
 
-LITE_FORMATS = ("jpg", "jpeg", "png", "webp")  # documented for 5.0 Lite edit
-BYTEPLUS_FORMATS = ("jpg", "jpeg", "png", "webp", "bmp", "tiff", "tif", "gif")  # upstream docs
 MAX_INPUT_BYTES = 10 * 1024 * 1024  # facts B8: an input image is at most 10 MB
 _DATA_URL = re.compile(r"^data:image/([a-z]+);base64,(.*)$", re.DOTALL)
-_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,5})$")
+MAX_URL_LENGTH = 2048
 
 
 @dataclass(slots=True)
@@ -86,20 +91,23 @@ class ParsedSubmit:
 def check_webhook_url(url: str | None) -> Rejection | None:
     if url is None:
         return None
-    try:
-        parts = urlsplit(url)
-        _ = parts.port  # raises ValueError on a bad port
-    except ValueError:
-        parts = None
-    if (
-        parts is None
-        or parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or len(url) > 2048
-        or any(ch.isspace() for ch in url)
-    ):
-        return bad_request(f"X-Webhook-URL: must be an absolute http(s) URL (got {url[:80]!r})")
+    problem = http_url_problem(url, ascii_only=True)
+    if problem is None and len(url) > MAX_URL_LENGTH:
+        problem = f"is longer than {MAX_URL_LENGTH} characters"
+    if problem is not None:
+        return bad_request(
+            f"X-Webhook-URL: must be an absolute http(s) URL; it {problem} (got {url[:80]!r})"
+        )
     return None
+
+
+def _formats(operation: Operation) -> tuple[str, ...]:
+    return LITE_FORMATS if operation.slug != "byteplus" else BYTEPLUS_FORMATS
+
+
+def accepted_images(operation: Operation) -> Mapping[str, str]:
+    """The input image formats (Pillow's names) an operation takes."""
+    return ACCEPTED if operation.slug != "byteplus" else BYTEPLUS_ACCEPTED
 
 
 def parse_submit(contract: Contract, operation: Operation, body: Any) -> ParsedSubmit | Rejection:
@@ -112,6 +120,18 @@ def parse_submit(contract: Contract, operation: Operation, body: Any) -> ParsedS
             return Rejection(
                 400, "Model not found", f"Model '{error.instance}' not found or is disabled"
             )
+        where = field_name(path)
+        if (
+            error.validator == "pattern"
+            and path[:1] == [operation.input_field]
+            and isinstance(error.instance, str)
+        ):
+            # The image patterns are long regexes; say in words which rule failed.
+            schema = error.schema if isinstance(error.schema, dict) else {}
+            data_urls = "data:image" in str(schema.get("pattern", ""))
+            problem = image_ref_problem(error.instance, _formats(operation), data_urls=data_urls)
+            if problem is not None:
+                return bad_request(f"{where}: {problem}")
         return bad_request(describe(error))
     # Unknown fields are ignored as a gateway would: a stray "watermark" on 5.0 Lite or
     # "num_images" on byteplus must not change what is generated or charged.
@@ -125,45 +145,62 @@ def parse_submit(contract: Contract, operation: Operation, body: Any) -> ParsedS
         value = fields[operation.input_field]
         refs = tuple(value) if isinstance(value, list) else (value,)
         parsed.image_refs = refs
-        formats = LITE_FORMATS if operation.slug != "byteplus" else BYTEPLUS_FORMATS
+        formats = _formats(operation)
         for position, ref in enumerate(refs):
             where = field_name(
                 [operation.input_field, position]
                 if isinstance(value, list)
                 else [operation.input_field]
             )
-            problem = _check_image_ref(parsed, position, ref, where, formats)
-            if problem is not None:
-                return problem
+            rejected = _check_image_ref(parsed, position, ref, where, formats)
+            if rejected is not None:
+                return rejected
     return parsed
+
+
+def image_ref_problem(ref: str, formats: tuple[str, ...], *, data_urls: bool) -> str | None:
+    """What is wrong with an input image reference before anything is decoded: the rule of
+    the contract's image patterns, in words (None when it holds)."""
+    if not data_urls and _DATA_URL.match(ref):
+        return "must be an http(s) URL (this endpoint takes no data URLs)"
+    inspected = _inspect_ref(ref, formats)
+    return inspected if isinstance(inspected, str) else None
+
+
+def _inspect_ref(ref: str, formats: tuple[str, ...]) -> str | bytes | None:
+    """A problem (str), a data URL's decoded bytes, or None for a well-formed image URL."""
+    accepted = ", ".join(name.upper() for name in formats)
+    match = _DATA_URL.match(ref)
+    if match:
+        if match.group(1) not in formats:
+            return f"unsupported image format '{match.group(1)}' (accepted: {accepted})"
+        if len(match.group(2)) // 4 * 3 > MAX_INPUT_BYTES:  # refused before decoding
+            return f"image is over the {MAX_INPUT_BYTES // 2**20} MB limit"
+        if not canonical_base64(match.group(2)):
+            return "the data URL is not valid base64 (padded, without whitespace)"
+        return base64.b64decode(match.group(2))
+    problem = http_url_problem(ref)
+    if problem is not None:
+        return f"must be an http(s) URL or a data URL; it {problem}"
+    url = parse_url(ref)
+    extension = None if isinstance(url, BadUrl) else url.extension
+    if extension and extension.lower() not in formats:
+        return f"unsupported image format '.{extension}' (accepted: {accepted})"
+    return None
 
 
 def _check_image_ref(
     parsed: ParsedSubmit, position: int, ref: str, where: str, formats: tuple[str, ...]
 ) -> Rejection | None:
-    accepted = ", ".join(name.upper() for name in formats)
-    match = _DATA_URL.match(ref)
-    if match:
-        if match.group(1) not in formats:
-            return bad_request(
-                f"{where}: unsupported image format '{match.group(1)}' (accepted: {accepted})"
+    inspected = _inspect_ref(ref, formats)
+    if isinstance(inspected, str):
+        return bad_request(f"{where}: {inspected}")
+    if inspected is not None:
+        try:
+            parsed.probed[position] = probe_image(
+                inspected, accepted=accepted_images(parsed.operation)
             )
-        encoded = "".join(match.group(2).split())
-        if len(encoded) // 4 * 3 > MAX_INPUT_BYTES:  # refused before a byte is decoded
-            return bad_request(f"{where}: image is over the {MAX_INPUT_BYTES // 2**20} MB limit")
-        try:
-            data = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            return bad_request(f"{where}: the data URL is not valid base64")
-        try:
-            parsed.probed[position] = probe_image(data)
         except InvalidImage as exc:
             return bad_request(f"{where}: {exc}")
-        parsed.decoded[position] = data
-        return None
-    extension = _EXTENSION.search(urlsplit(ref).path)
-    if extension and extension.group(1).lower() not in formats:
-        return bad_request(
-            f"{where}: unsupported image format '.{extension.group(1)}' (accepted: {accepted})"
-        )
+        parsed.decoded[position] = inspected
     return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mock_gateway.imaging import InvalidImage, SampleImages, probe_image
-from mock_gateway.validation.request import ParsedSubmit
+from mock_gateway.validation.request import ParsedSubmit, accepted_images
 from mock_gateway.web.streams import read_limited
 
 if TYPE_CHECKING:
@@ -37,7 +37,9 @@ class InputResolver:
                 data = await self._fetch(ref)
             if data is not None and position not in parsed.probed:
                 try:
-                    parsed.probed[position] = probe_image(data)
+                    parsed.probed[position] = probe_image(
+                        data, accepted=accepted_images(parsed.operation)
+                    )
                 except InvalidImage:
                     data = None
             resolved.append(data)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -64,21 +65,36 @@ def key_document(state: MockState, account: Account) -> dict[str, Any]:
 def clock_document(state: MockState) -> dict[str, Any]:
     now = state.clock.now()
     rate = state.clock.rate
-    return {"time": now, "now": format_timestamp(now), "rate": rate, "frozen": rate == 0.0}
+    return {
+        "time": now,
+        "now": format_timestamp(now),
+        "rate": rate,
+        "frozen": rate == 0.0,
+        # Lets a client that did not start the mock (the contract suite given a URL) know
+        # which durations to expect.
+        "timing": state.settings.core.timing.name,
+    }
+
+
+# The control API's document states the same: a string is digits with at most 6 decimals.
+_AMOUNT = re.compile(r"(?:[0-9]{1,9}(?:\.[0-9]{1,6})?|1000000000(?:\.0{1,6})?)")
 
 
 def _balance(value: Any) -> Decimal:
+    """USD from ``"12.5"`` (exact: at most 6 decimals) or ``12.5`` (a JSON number, rounded to
+    the micro-dollar, as floats are approximate anyway)."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise BadInput('balance_usd: must be an amount in USD such as "12.5" or 12.5')
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise BadInput(f"balance_usd: {str(value)[:40]!r} is not an amount in USD") from None
-    if not amount.is_finite() or not 0 <= amount <= MAX_BALANCE:
+    if isinstance(value, str):
+        if not _AMOUNT.fullmatch(value):
+            raise BadInput(
+                f"balance_usd: {value[:40]!r} is not an amount from 0 to {MAX_BALANCE} "
+                'written like "12.5" (at most 6 decimal places)'
+            )
+        return Decimal(value)
+    if not 0 <= value <= MAX_BALANCE:  # also false for NaN
         raise BadInput(f"balance_usd: must be between 0 and {MAX_BALANCE} (got {value})")
-    if amount != amount.quantize(Decimal("0.000001")):
-        raise BadInput("balance_usd: at most 6 decimal places (micro-dollars)")
-    return amount
+    return Decimal(str(value)).quantize(Decimal("0.000001"))
 
 
 def _rate_limits(value: Any, current: dict[str, RateLimit]) -> dict[str, RateLimit]:
