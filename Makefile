@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint typecheck pytest bench bench-stacks clean
+.PHONY: serve test test-ui lint typecheck pytest bench bench-stacks mutation clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
@@ -29,6 +29,11 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# The inspector page in headless Chromium (Debian's: apt-get install -y chromium). `make test`
+# runs these too when Chromium is installed; here a missing browser is an error, not a skip.
+test-ui: $(STAMP)
+	MOCK_GATEWAY_UI_TESTS=required $(BIN)/pytest -q tests/test_inspector_page.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/bench_gateway.py
 
@@ -36,5 +41,11 @@ bench-stacks: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/bench_stacks.py
 
+# Mutation testing of the core (minutes; not part of `make test`). MUTANTS='mock_gateway.core.wallet*'
+# runs one module; the modules are [tool.mutmut] only_mutate in pyproject.toml.
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
+	$(BIN)/python mutation/run.py $(MUTANTS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants

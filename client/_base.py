@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -78,6 +78,9 @@ class BaseGateway:
         self.poll = poll or PollPolicy()
         self.prices = prices or PriceTable()
         self.webhooks = Webhooks(webhook_secret or os.environ.get("PIXAZO_WEBHOOK_SECRET"))
+        # Called before each retry's sleep with the reason ("HTTP 429", "ConnectError") and
+        # the delay in seconds, e.g. to tell a user why nothing happens for 30 s.
+        self.on_retry: Callable[[str, float], None] | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -159,6 +162,8 @@ class BaseGateway:
                 reason,
                 attempt + 1,
             )
+            if self.on_retry is not None:
+                self.on_retry(reason, decision.delay)
         return decision.delay
 
     def _prepare(self, kind: Kind, args: Mapping[str, Any]) -> PreparedSubmit:

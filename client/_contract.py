@@ -1,6 +1,6 @@
 """The contract (``contracts/openapi.yaml``) as the client uses it: paths, prices, request rules.
 
-Read once at import through ``contracts.document`` (the same reading the mock uses), so the
+Read once at import through ``seedream_contracts.document`` (the same reading the mock uses), so the
 client checks arguments with exactly the rules the mock enforces and never carries a
 hand-copied range.
 """

@@ -9,12 +9,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from seedream_client._build import cost_of_status, models_for
+from seedream_client._build import Kind, cost_of_status
+from seedream_client._cli_checks import check_out_dir, edit_kind, image_inputs, preflight
+from seedream_client._cli_parser import build_parser
 from seedream_client._exceptions import (
     CostLimitError,
     GatewayError,
@@ -22,8 +26,9 @@ from seedream_client._exceptions import (
     JobError,
     WaitTimeoutError,
 )
-from seedream_client._models import JobStatus, usd
+from seedream_client._models import JobStatus, PriceTable, usd
 from seedream_client._progress import (
+    Countdown,
     Progress,
     describe,
     error_json,
@@ -32,68 +37,14 @@ from seedream_client._progress import (
     print_result,
     print_status,
     result_json,
+    resume_hint,
 )
 from seedream_client._retry import PollPolicy
 from seedream_client._sync import Gateway, Job
 
-_LITE_PRESETS = "square_hd, square, portrait_4_3, portrait_16_9, landscape_4_3, landscape_16_9"
+__all__ = ["build_parser", "main"]
+
 _EXIT = {InvalidRequestError: 2, CostLimitError: 2, JobError: 3, WaitTimeoutError: 4}
-
-
-def _common(parser: argparse.ArgumentParser, top: bool) -> None:
-    # On the top parser and on every subcommand, so options work before or after the command.
-    default = None if top else argparse.SUPPRESS
-    parser.add_argument("--base-url", default=default, help="gateway URL ($PIXAZO_BASE_URL)")
-    parser.add_argument("--api-key", default=default, help="subscription key ($PIXAZO_API_KEY)")
-    parser.add_argument("--json", action="store_true", default=False if top else argparse.SUPPRESS,
-                        help="print machine-readable JSON on stdout")  # fmt: skip
-    parser.add_argument("--poll-interval", type=float, default=default, metavar="S",
-                        help="poll every S seconds (default: 1 s backing off to 10 s)")  # fmt: skip
-
-
-def _job_options(parser: argparse.ArgumentParser, models: list[str]) -> None:
-    parser.add_argument("--model", choices=models, default=models[0])
-    parser.add_argument("--size", help=f"5.0 lite: {_LITE_PRESETS} or WxH; 4.5: 2K, 4K")
-    parser.add_argument("-n", "--num-images", type=int, help="images to generate (5.0 lite, 1-4)")
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--watermark", action="store_true", default=None, help="(4.x models)")
-    parser.add_argument("--no-safety-checker", dest="enable_safety_checker", action="store_false",
-                        default=None, help="turn off the safety checker (5.0 lite)")  # fmt: skip
-    parser.add_argument("--max-cost", metavar="USD", help="refuse to submit above this estimate")
-    parser.add_argument("--webhook-url", help="also POST the result to this URL")
-    parser.add_argument("--no-wait", action="store_true", help="print the request id and exit")
-    _wait_options(parser)
-
-
-def _wait_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
-                        help="save images here (default: current directory)")  # fmt: skip
-    parser.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S s")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="seedream", description="Generate and edit images with Seedream via Pixazo's gateway."
-    )
-    _common(parser, top=True)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    generate = sub.add_parser("generate", help="text to image")
-    generate.add_argument("prompt")
-    _job_options(generate, models_for("text_to_image"))
-    edit = sub.add_parser("edit", help="edit one or more images (URLs, or files for 4.5/seededit)")
-    edit.add_argument("prompt")
-    edit.add_argument("images", nargs="+", metavar="IMAGE")
-    edit.add_argument("--guidance-scale", type=float, help="1-10 (4.5 and seededit)")
-    models = list(dict.fromkeys(models_for("edit") + models_for("multi_edit")))
-    _job_options(edit, models)
-    status = sub.add_parser("status", help="show a request's status")
-    status.add_argument("request_id")
-    wait = sub.add_parser("wait", help="wait for a request and save its images")
-    wait.add_argument("request_id")
-    _wait_options(wait)
-    for child in (generate, edit, status, wait):
-        _common(child, top=False)
-    return parser
 
 
 def _size_options(model: str, size: str | None) -> dict[str, Any]:
@@ -107,11 +58,16 @@ def _size_options(model: str, size: str | None) -> dict[str, Any]:
     return {"image_size": size}
 
 
-def _image_arg(value: str) -> str | Path:
-    return value if value.startswith(("http://", "https://", "data:")) else Path(value)
+@dataclass
+class _Plan:
+    """A submit that passed every local check: what to call, with what."""
+
+    kind: Kind
+    images: list[str | Path] | None
+    options: dict[str, Any]
 
 
-def _submit(gw: Gateway, args: argparse.Namespace) -> Job:
+def _plan(args: argparse.Namespace) -> _Plan:
     options: dict[str, Any] = {
         "num_images": args.num_images,
         "seed": args.seed,
@@ -124,20 +80,38 @@ def _submit(gw: Gateway, args: argparse.Namespace) -> Job:
     }
     options = {k: v for k, v in options.items() if v is not None}
     if args.command == "generate":
-        return gw.text_to_image(args.prompt, model=args.model, **options)
-    images = [_image_arg(i) for i in args.images]
-    multi = args.model == "seedream-4-0" or (args.model == "seedream-4-5" and len(images) > 1)
-    if multi:
-        return gw.multi_edit(args.prompt, [str(i) for i in images], model=args.model, **options)
-    return gw.edit(args.prompt, images, model=args.model, **options)
+        kind: Kind = "text_to_image"
+        images = None
+    else:
+        kind = edit_kind(args.model, args.images)
+        images = image_inputs(kind, args.model, args.images)
+    preflight(kind, args.prompt, images, args.model, options, PriceTable())
+    return _Plan(kind, images, options)
 
 
-def _wait_and_save(gw: Gateway, job: Job, args: argparse.Namespace, cost: Decimal | None) -> int:
+def _submit(gw: Gateway, args: argparse.Namespace, plan: _Plan) -> Job:
+    if plan.kind == "text_to_image":
+        return gw.text_to_image(args.prompt, model=args.model, **plan.options)
+    assert plan.images is not None
+    if plan.kind == "multi_edit":
+        urls = [str(i) for i in plan.images]
+        return gw.multi_edit(args.prompt, urls, model=args.model, **plan.options)
+    return gw.edit(args.prompt, plan.images, model=args.model, **plan.options)
+
+
+def _wait_and_save(
+    gw: Gateway, job: Job, args: argparse.Namespace, cost: Decimal | None, notice: Countdown
+) -> int:
     live = not args.json and sys.stderr.isatty()
     quiet = args.json and not live
     with Progress(sys.stderr, live=live, request_id=job.request_id) as progress:
+        notice.progress = None if quiet else progress
         status: JobStatus = job.wait(args.timeout, on_update=None if quiet else progress)
-    files = job.download(args.out)
+        notice.progress = None
+    try:
+        files = job.download(args.out)
+    except OSError as exc:
+        raise _SaveError(job.request_id, exc) from exc
     if cost is None:
         cost = cost_of_status(status, gw.prices)
     if args.json:
@@ -147,13 +121,30 @@ def _wait_and_save(gw: Gateway, job: Job, args: argparse.Namespace, cost: Decima
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
+class _SaveError(Exception):
+    """The job is done but its images could not be saved: say how to fetch them again."""
+
+    def __init__(self, request_id: str, error: OSError) -> None:
+        reason = f"{error.strerror or error}: {error.filename or ''}".rstrip(": ")
+        super().__init__(
+            f"job {request_id} finished but its images could not be saved ({reason}); "
+            f"{resume_hint(request_id)} --out DIR"
+        )
+
+
+def _run(args: argparse.Namespace, started: list[str | None]) -> int:
     if not (args.api_key or os.environ.get("PIXAZO_API_KEY")):
         raise InvalidRequestError("no API key: use --api-key or set PIXAZO_API_KEY")
+    plan = _plan(args) if args.command in ("generate", "edit") else None
+    if args.command != "status" and not getattr(args, "no_wait", False):
+        check_out_dir(args.out)
     poll = None
     if args.poll_interval is not None:
         poll = PollPolicy(initial=args.poll_interval, multiplier=1.0, maximum=args.poll_interval)
-    with Gateway(api_key=args.api_key, base_url=args.base_url, poll=poll) as gw:
+    notice = Countdown(sys.stderr, live=not args.json and sys.stderr.isatty(), sleep=time.sleep)
+    with Gateway(api_key=args.api_key, base_url=args.base_url, poll=poll,
+                 sleep=notice.sleep) as gw:  # fmt: skip
+        gw.on_retry = notice.on_retry
         if args.command == "status":
             status = gw.status(args.request_id)
             if args.json:
@@ -162,8 +153,12 @@ def _run(args: argparse.Namespace) -> int:
                 print_status(sys.stdout, status)
             return 0
         if args.command == "wait":
-            return _wait_and_save(gw, gw.job(args.request_id), args, None)
-        job = _submit(gw, args)
+            started.append(args.request_id)
+            return _wait_and_save(gw, gw.job(args.request_id), args, None, notice)
+        assert plan is not None
+        started.append(None)  # a Ctrl-C from here on may come after the gateway queued it
+        job = _submit(gw, args, plan)
+        started[-1] = job.request_id
         if not args.json:
             cost = usd(job.estimated_cost) if job.estimated_cost is not None else "unknown"
             print(f"submitted {job.request_id} (estimated {cost})", file=sys.stderr)
@@ -176,7 +171,7 @@ def _run(args: argparse.Namespace) -> int:
             else:
                 print(job.request_id)
             return 0
-        return _wait_and_save(gw, job, args, job.estimated_cost)
+        return _wait_and_save(gw, job, args, job.estimated_cost, notice)
 
 
 def _fail(args: argparse.Namespace, exc: BaseException, message: str, code: int) -> int:
@@ -187,15 +182,29 @@ def _fail(args: argparse.Namespace, exc: BaseException, message: str, code: int)
     return code
 
 
+def _interrupted(started: list[str | None]) -> str:
+    if not started:
+        return "interrupted; nothing was sent"
+    if started[-1] is None:
+        return (
+            "interrupted while submitting: the job may have been queued (and charged); "
+            "check before submitting again"
+        )
+    return f"interrupted; the job goes on: {resume_hint(started[-1])}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``seedream`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
+    started: list[str | None] = []  # None while submitting, then the request id
     try:
-        return _run(args)
+        return _run(args, started)
     except KeyboardInterrupt as exc:
-        return _fail(args, exc, "interrupted", 130)
+        return _fail(args, exc, _interrupted(started), 130)
     except GatewayError as exc:
         code = next((c for cls, c in _EXIT.items() if isinstance(exc, cls)), 1)
         return _fail(args, exc, describe(exc), code)
-    except OSError as exc:  # e.g. --out is not writable
+    except _SaveError as exc:
+        return _fail(args, exc, str(exc), 1)
+    except OSError as exc:
         return _fail(args, exc, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 1)

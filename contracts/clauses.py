@@ -2,8 +2,8 @@
 
 Ids never change meaning once published (reports and diffs refer to them); add new ones
 instead. ``source`` says where the clause comes from: ``docs`` (the gateway's documentation),
-``contract`` (openapi.yaml), ``facts B<n>`` (a documented gap and the mock's decision) or
-``suite`` (a property of the suite itself).
+``contract`` (openapi.yaml), ``docs/gateway-facts.md#b<n>`` (a documented gap and the mock's
+decision) or ``suite`` (a property of the suite itself).
 """
 
 from __future__ import annotations
@@ -30,25 +30,29 @@ _CLAUSES = [
     Clause(
         "AUTH-MISSING-401",
         "A request without a key gets 401 in APIM's {statusCode, message} shape",
-        "docs + facts B1",
+        "docs + docs/gateway-facts.md#b1",
     ),
     Clause(
         "AUTH-INVALID-401",
         "A request with an unknown key gets 401 in APIM's shape",
-        "docs + facts B1",
+        "docs + docs/gateway-facts.md#b1",
     ),
     Clause(
         "ROUTE-UNKNOWN-404",
         "An undocumented route or method gets APIM's 404 "
         "{statusCode: 404, message: 'Resource not found'}",
-        "facts B1",
+        "docs/gateway-facts.md#b1",
     ),
     # Submit
     Clause("SUBMIT-202", "A valid submit is accepted with 202 (not 200 or 201)", "docs"),
     Clause("SUBMIT-BODY", "The 202 body is {request_id, status: QUEUED, polling_url}", "docs"),
     Clause("POLLING-URL", "polling_url is <target>/v2/requests/status/<request_id>", "docs"),
     Clause("VALID-ACCEPTED", "Schema-valid requests are accepted (202)", "contract"),
-    Clause("INVALID-400", "Schema-invalid requests are rejected with 400", "contract + facts B6"),
+    Clause(
+        "INVALID-400",
+        "Schema-invalid requests are rejected with 400",
+        "contract + docs/gateway-facts.md#b6",
+    ),
     Clause(
         "ERROR-SHAPE-400",
         "A 400 has the documented {error, message} body with a non-empty message",
@@ -82,19 +86,29 @@ _CLAUSES = [
         "RATE-LIMIT-429",
         "Beyond a key's rate limit a call gets 429 {statusCode: 429, message: 'Rate limit is"
         " exceeded. Try again in N seconds.'} with Retry-After: N, and is not charged",
-        "facts B1",
+        "docs/gateway-facts.md#b1",
     ),
     # Wallet
     Clause(
         "BALANCE-402",
         "A submit beyond the balance gets 402 {error: 'Insufficient Balance',"
         " message: 'Your wallet does not have enough balance. Required: $<price>'}",
-        "docs + facts B2/B3",
+        "docs + docs/gateway-facts.md#b2, #b3",
     ),
-    Clause("MONEY-CHARGE", "A submit charges exactly x-price-usd x num_images", "docs + facts B3"),
+    Clause(
+        "MONEY-CHARGE",
+        "A submit charges exactly x-price-usd x num_images",
+        "docs + docs/gateway-facts.md#b3",
+    ),
     Clause("MONEY-ERROR-REFUND", "A job that ends ERROR is not charged", "docs"),
+    Clause(
+        "CONTROL-FAULT-APPLIES",
+        "A fault rule the mock's control API accepted takes effect: an injected outcome"
+        " ends the job with that status and that error text",
+        "mock (control API)",
+    ),
     Clause("MONEY-402-UNCHANGED", "A 402 leaves the balance unchanged", "docs"),
-    Clause("MONEY-REJECTED-FREE", "A rejected (4xx) submit is free", "facts B6"),
+    Clause("MONEY-REJECTED-FREE", "A rejected (4xx) submit is free", "docs/gateway-facts.md#b6"),
     Clause(
         "SERVER-ERROR-SHAPE", "A 500 has a JSON body in the gateway's or APIM's shape", "contract"
     ),
@@ -102,7 +116,7 @@ _CLAUSES = [
     Clause(
         "STATUS-UNKNOWN-404",
         "An unknown request id gets 404 in a documented error shape",
-        "facts B5",
+        "docs/gateway-facts.md#b5",
     ),
     Clause(
         "STATUS-FORWARD", "Statuses only move forward: QUEUED -> PROCESSING -> terminal", "docs"
@@ -134,7 +148,7 @@ _CLAUSES = [
         "MEDIA-SIZE",
         "Downloaded images have the requested size (custom sizes exactly; "
         "presets by aspect ratio; 2K/4K by long side)",
-        "docs + facts B9",
+        "docs + docs/gateway-facts.md#b9",
     ),
     Clause("ID-UNIQUE", "Request ids are unique", "docs"),
     Clause("ID-PREFIX", "Request ids are prefixed with the model slug and '_'", "docs"),
@@ -144,13 +158,19 @@ _CLAUSES = [
         "docs",
     ),
     Clause("POLLING-URL-SAME", "polling_url answers the same as the status endpoint", "docs"),
-    Clause("KEY-ISOLATION", "A key cannot see another key's request (404)", "facts B5"),
-    Clause("WEBHOOK-BODY", "The webhook body equals the final status body", "docs + facts B7"),
+    Clause(
+        "KEY-ISOLATION", "A key cannot see another key's request (404)", "docs/gateway-facts.md#b5"
+    ),
+    Clause(
+        "WEBHOOK-BODY",
+        "The webhook body equals the final status body",
+        "docs + docs/gateway-facts.md#b7",
+    ),
     Clause(
         "TIMING-RANGE",
         "Created-to-completed durations fall in the documented range "
         "(only checked live or on the realistic profile)",
-        "docs + facts B11",
+        "docs + docs/gateway-facts.md#b11",
     ),
 ]
 

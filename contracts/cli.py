@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from seedream_contracts.extras import missing_message, missing_modules
 from seedream_contracts.options import SPECS, argparse_kwargs
 
 SUITE_DIR = Path(__file__).parent  # not resolved: a checkout runs it as seedream_contracts/
@@ -98,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return documented(argv[1:])
     args = run_parser().parse_args(argv)
+    missing = missing_modules()
+    if missing:
+        print(f"seedream_contracts: {missing_message(missing)}", file=sys.stderr)
+        return 2
     import pytest
 
     code = int(pytest.main(pytest_arguments(args)))

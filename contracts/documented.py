@@ -28,7 +28,7 @@ REQUEST_HEADERS = {
     "Cache-Control": "no-cache",
     "Ocp-Apim-Subscription-Key": "<api-key>",
 }
-DOCS = "shared/reference/gateway-api-docs.txt"
+DOCS = "https://www.pixazo.ai/models/seedream"
 
 
 def _component_example(path: str) -> Any:
@@ -242,7 +242,7 @@ def build() -> tuple[dict[str, Any], list[dict[str, Any]]]:
             "/v1/no-such-route",
             404,
             {"statusCode": 404, "message": "Resource not found"},
-            "gateway-facts.md B1 (APIM)",
+            "docs/gateway-facts.md#b1 (APIM)",
         )
     )
     for number, fixture in enumerate(fixtures, start=1):

@@ -12,7 +12,7 @@ from seedream_contracts.spec import SubmitOperation
 
 PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
 # Preset names say their aspect ratio (width / height); pixel sizes are the mock's choice
-# (facts B9), so only the ratio is a documented expectation.
+# (docs/gateway-facts.md#b9), so only the ratio is a documented expectation.
 PRESET_RATIOS = {
     "square_hd": 1.0,
     "square": 1.0,

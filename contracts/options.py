@@ -131,7 +131,7 @@ class Options:
                 api_key=raw.get("api_key"),
                 broke_key=raw.get("broke_key"),
                 other_key=raw.get("other_key"),
-                max_spend=_usd(raw["max_spend"]) if "max_spend" in raw else None,
+                max_spend=parse_usd(raw["max_spend"]) if "max_spend" in raw else None,
                 report=Path(raw["report"]) if "report" in raw else None,
                 record=Path(raw["record"]) if "record" in raw else None,
                 target_kind=raw.get("target_kind"),
@@ -146,7 +146,8 @@ class Options:
             raise OptionError(f"bad option value: {exc}") from exc
 
 
-def _usd(text: str) -> Decimal:
+def parse_usd(text: str) -> Decimal:
+    """``--max-spend``: a non-negative amount of US dollars (``0.50``, ``$2``)."""
     try:
         amount = Decimal(text.strip().lstrip("$"))
     except InvalidOperation:

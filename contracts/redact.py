@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from seedream_contracts.exchange import Exchange
 from seedream_contracts.spec import KEY_HEADER
-from seedream_contracts.transport import Exchange
 
 _DROP_HEADERS = {"authorization", "cookie", "set-cookie", "x-control-token", "date", "server"}
 _KEEP_RESPONSE = {"content-type", "retry-after", "content-length", "location"}
@@ -42,7 +42,14 @@ class Redactor:
         return _URL.sub(lambda m: self.url(m.group(0)), value)
 
     def url(self, url: str) -> str:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # e.g. "http://[::1": nothing could fetch it; redact it all the same
+            base, _, query = url.partition("?")
+            for secret, role in self.keys.items():
+                if secret:
+                    base = base.replace(secret, f"<{role}>")
+            return base + ("?redacted" if query else "")
         origin = f"{parts.scheme}://{parts.netloc}"
         query = parts.query
         if query:  # signed URLs: keep the parameter names, never their values

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from seedream_contracts.clauses import CLAUSES
 from seedream_contracts.guard import usd
 from seedream_contracts.profile import build_profile
+from seedream_contracts.timing import seconds_range
 
 if TYPE_CHECKING:
     from seedream_contracts.plan import Plan
@@ -177,7 +178,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {operation} | {_stat(figures['created_to_completed_s'])} | "
             f"{_stat(figures['queued_s'])} | {_stat(figures['processing_s'])} | "
-            f"{low:g}-{high:g} |"
+            f"{seconds_range(low, high)} |"
         )
     lines += ["", "## Checks", "", "| check | outcome | spent | reason |", "|---|---|---|---|"]
     for check in report["checks"]:

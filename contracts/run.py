@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from seedream_contracts.control import ControlApi, ControlError
+from seedream_contracts.exchange import Exchange
 from seedream_contracts.guard import SpendGuard
 from seedream_contracts.options import Options
 from seedream_contracts.receiver import WebhookReceiver
@@ -23,7 +24,7 @@ from seedream_contracts.safety import UrlPolicy
 from seedream_contracts.spec import KEY_HEADER, Contract, load_contract
 from seedream_contracts.target import Target, TargetError, open_target
 from seedream_contracts.timing import Timings
-from seedream_contracts.transport import Exchange, GuardedSession
+from seedream_contracts.transport import GuardedSession
 from seedream_contracts.verdicts import ClauseBook
 
 MOCK_KEYS = {"api_key": "test-key", "broke_key": "broke-key"}

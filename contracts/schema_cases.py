@@ -31,7 +31,8 @@ RESPONSE_CHECKS: list[Callable[..., Any]] = [
     getattr(st_checks, name) for name in SCHEMATHESIS_CHECKS
 ]
 # "unsupported_method" expects 405; the gateway sits behind APIM, which answers an unknown
-# method with its 404 "Resource not found" (facts B1), checked by ROUTE-UNKNOWN-404 instead.
+# method with its 404 "Resource not found" (docs/gateway-facts.md#b1), checked by
+# ROUTE-UNKNOWN-404 instead.
 EXCLUDED_CHECKS = ("unsupported_method", "ignored_auth", "missing_required_header")
 
 

@@ -1,7 +1,7 @@
 """The contract as the suite uses it: operations, prices, validators, routing of requests.
 
-The file is read by ``contracts.document`` (shared with the mock and the client: one reading
-of the contract); the suite's own checks judge answers with validators of its own, so it
+The file is read by ``seedream_contracts.document`` (shared with the mock and the client: one
+reading of the contract); the suite's own checks judge answers with validators of its own, so it
 never shares a validation bug with the mock it tests.
 """
 

@@ -2,7 +2,8 @@
 and the range the documentation implies.
 
 The documented examples took about 51 s (5.0 Lite text to image) and 68 s (5.0 Lite edit)
-from created to completed; the byteplus example shows created == completed (facts B11).
+from created to completed; the byteplus example shows created == completed
+(docs/gateway-facts.md#b11).
 A single example is not a distribution, so the accepted range is generous: half to twice
 the example for 5.0 Lite, and at most 30 s for byteplus.
 """
@@ -29,6 +30,15 @@ def documented_range(operation_id: str) -> tuple[float, float]:
     if seconds <= 0:
         return 0.0, BYTEPLUS_MAX_SECONDS
     return seconds / 2, seconds * 2
+
+
+def seconds_range(low: float, high: float) -> str:
+    """``33.7485, 134.994`` -> ``33.7-135 s``: a range as a reader wants to see it."""
+
+    def short(value: float) -> str:
+        return f"{round(value, 1):g}"
+
+    return f"{short(low)}-{short(high)} s"
 
 
 def parse_timestamp(text: object) -> float | None:
@@ -97,6 +107,6 @@ class Timings:
             if not low <= job.total <= high:
                 problems.append(
                     f"{job.operation_id}: {job.total:.1f} s created-to-completed, "
-                    f"documented range {low:.0f}-{high:.0f} s"
+                    f"documented range {seconds_range(low, high)}"
                 )
         return problems

@@ -11,13 +11,13 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
+from seedream_contracts.exchange import Exchange
 from seedream_contracts.guard import Reservation, SpendGuard, charged_by
 from seedream_contracts.safety import UrlPolicy, unsafe_urls
 from seedream_contracts.spec import KEY_HEADER, load_contract
@@ -25,31 +25,6 @@ from seedream_contracts.spec import KEY_HEADER, load_contract
 
 class UnsafeRequest(RuntimeError):
     """The suite was about to send a URL a target could contact: a bug in the suite."""
-
-
-@dataclass
-class Exchange:
-    seq: int
-    check: str
-    scenario: str
-    operation: str
-    method: str
-    url: str
-    request_headers: dict[str, str]
-    request_body: bytes | None
-    status: int | None = None
-    response_headers: dict[str, str] = field(default_factory=dict)
-    response_body: bytes = b""
-    elapsed: float = 0.0
-    error: str | None = None
-    cost: Decimal = Decimal(0)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.response_body)
-        except ValueError:
-            return None
 
 
 def _body_bytes(body: Any) -> bytes | None:

@@ -1,4 +1,5 @@
-"""``mock-gateway serve``: run the mock under uvicorn (also ``python -m mock_gateway``)."""
+"""``mock-gateway serve``: run the mock under uvicorn (also ``python -m mock_gateway``);
+``mock-gateway proxy``: the validating proxy (``mock_gateway/proxy/``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mock_gateway import __version__
 from mock_gateway.config.settings import ConfigError, Settings
+from mock_gateway.proxy.command import add_proxy_parser, run_proxy
 
 if TYPE_CHECKING:
     from mock_gateway.web.server import ConnectionLimits
@@ -23,9 +26,16 @@ Seedream gateway mock listening on {base}
   status:  GET  {base}/v2/requests/status/<request_id>
   contract: {base}/openapi.json
   control: {control}
+  inspector: {inspector}
 Test keys (header Ocp-Apim-Subscription-Key):
 {keys}
 """
+
+
+SERVE_EXAMPLES = """examples:
+  mock-gateway serve                          # http://127.0.0.1:8000, jobs done in ~1 s
+  mock-gateway serve --port 0 --timing manual # any free port (printed); a frozen clock
+  mock-gateway serve --scenario flaky --seed 1"""
 
 
 def port_number(text: str) -> int:
@@ -39,9 +49,22 @@ def port_number(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mock-gateway", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="mock-gateway",
+        description="A faithful offline mock of Pixazo's Seedream gateway on 127.0.0.1\n"
+        "(also: python -m mock_gateway).",
+        epilog=SERVE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"mock-gateway {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="start the mock gateway")
+    serve = commands.add_parser(
+        "serve",
+        help="start the mock gateway",
+        description="Start the mock gateway; it prints its URL and the test keys.",
+        epilog=SERVE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     serve.add_argument(
         "--port", type=port_number, default=8000, help="port (default 8000; 0 = any free)"
@@ -59,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     add_extension_options(serve)
     add_connection_options(serve)
+    add_proxy_parser(commands, port_number)
     return parser
 
 
@@ -200,6 +224,14 @@ def describe_control(settings: Settings, base: str) -> str:
     return f"{base}/_mock/ (docs: {base}/_mock/openapi.json){token}"
 
 
+def describe_inspector(settings: Settings, base: str) -> str:
+    """The inspector page's URL (it lives in the control API, so goes with it)."""
+    if not settings.control_enabled:
+        return "disabled (--no-control)"
+    asks = ", it asks for the token once" if settings.control_token else ""
+    return f"{base}/_mock/ui (open it in a browser{asks})"
+
+
 def describe_keys(settings: Settings) -> str:
     lines = [f"  {key.key:<15} {key.note or f'${key.balance_usd}'}" for key in settings.core.keys]
     if settings.core.any_key:
@@ -250,6 +282,7 @@ def serve(
             workers=settings.core.workers,
             source=settings.source,
             control=describe_control(settings, f"http://{shown_host}:{bound_port}"),
+            inspector=describe_inspector(settings, f"http://{shown_host}:{bound_port}"),
             keys=describe_keys(settings),
         ),
         flush=True,
@@ -272,6 +305,8 @@ def serve(
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "proxy":
+        return run_proxy(args)
     try:
         settings = settings_from_args(args)
     except ConfigError as exc:

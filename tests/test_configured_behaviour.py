@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import pytest
 
 from gateway_helpers import BP_EDIT, BP_T2I, CAT, KEY, T0, T2I
 from mock_gateway.config.settings import ConfigError, Settings
+from mock_gateway.imaging.cache import ImageCache
+from mock_gateway.imaging.render import RenderRequest, render
 from mock_gateway.steering.clock import VirtualClock
 from mock_gateway.web.app import create_app
 
@@ -116,24 +119,35 @@ async def test_same_inputs_give_byte_identical_images_and_random_seed_differs() 
     assert len({images[0], images[2], images[3]}) == 3
 
 
-async def test_rendering_a_4k_image_does_not_block_other_requests() -> None:
+async def test_rendering_an_image_does_not_block_other_requests() -> None:
+    """While a render is held inside its worker thread, a status poll is answered."""
     clock = VirtualClock(start=T0, rate=0.0)
     app = create_app(Settings.load(), clock=clock)
+    started, release = threading.Event(), threading.Event()
+
+    def held_render(request: RenderRequest) -> bytes:
+        started.set()
+        release.wait(30)  # bounded: a broken mock fails the test instead of hanging it
+        return render(request)
+
+    app.state.mock.images = ImageCache(renderer=held_render)
     order: list[str] = []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m") as h:
-        body = {"prompt": "huge", "size": "4K", "seed": 3}
+        body = {"prompt": "held", "seed": 3}
         accepted = (await h.post(BP_T2I, json=body, headers=KEY)).json()
         clock.advance(60)
         status = (await h.get(accepted["polling_url"], headers=KEY)).json()
 
         async def download() -> None:
-            await h.get(status["output"]["media_url"][0])
+            image = await h.get(status["output"]["media_url"][0])
+            assert image.status_code == 200
             order.append("image")
 
         async def poll() -> None:
-            await asyncio.sleep(0.05)  # the render has started in its worker thread by now
-            await h.get(accepted["polling_url"], headers=KEY)
+            assert await asyncio.to_thread(started.wait, 30)  # the render is in its thread
+            assert (await h.get(accepted["polling_url"], headers=KEY)).status_code == 200
             order.append("status")
+            release.set()
 
         await asyncio.gather(download(), poll())
     assert order == ["status", "image"]
@@ -148,3 +162,18 @@ def test_config_errors_name_the_key(tmp_path: Path) -> None:
     ]:
         with pytest.raises(ConfigError, match=fragment):
             Settings.load(write(tmp_path, text))
+
+
+def test_a_config_file_with_several_mistakes_reports_every_one(tmp_path: Path) -> None:
+    path = write(tmp_path, "timing = 'slow'\nworkerz = 3\n[webhooks]\nmax_attempts = 'five'\n")
+    with pytest.raises(ConfigError) as caught:
+        Settings.load(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: 3 problems: (1) line 1: timing: 'slow' is not one of")
+    assert "(2) line 2: workerz: unknown setting" in message
+    assert "(3) line 4: webhooks.max_attempts: 'five' is not of type 'integer'" in message
+    faults = write(tmp_path, "[[faults]]\nstatus = 999\n[[faults]]\nstatus = 500\ntimes = 0\n")
+    with pytest.raises(ConfigError, match=r"2 problems: \(1\) .*faults\.0\..*\(2\) .*faults\.1"):
+        Settings.load(faults)
+    with pytest.raises(ConfigError, match=r", line 1: timing: 'slow'"):  # one: as before
+        Settings.load(write(tmp_path, "timing = 'slow'\n"))

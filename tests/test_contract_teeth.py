@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -47,6 +48,7 @@ BROKEN = {
     "one-media-url-short": "MEDIA-COUNT",
     "png-for-jpeg": "MEDIA-DOWNLOAD",
     "429-without-retry-after": "RESPONSE-HEADERS",
+    "outcome-faults-ignored": "CONTROL-FAULT-APPLIES",
 }
 LIVE_BUDGET = Decimal("0.10")
 SERVE = [sys.executable, "-m", "mock_gateway", "serve", "--host", "127.0.0.1", "--port", "0"]
@@ -57,6 +59,7 @@ class Outcome:
     code: int
     report: dict[str, Any]
     output: str
+    markdown: str = ""
     left: dict[str, Any] = field(default_factory=dict)  # the target's state after the run
 
     def verdict(self, clause_id: str) -> str:
@@ -77,7 +80,7 @@ def run_suite(url: str, report: Path, *options: str) -> Outcome:
     command = [
         sys.executable,
         "-m",
-        "contracts",
+        "seedream_contracts",
         "--gateway-url",
         url,
         "--report",
@@ -88,7 +91,9 @@ def run_suite(url: str, report: Path, *options: str) -> Outcome:
     ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     data = json.loads(report.read_text()) if report.exists() else {}
-    return Outcome(done.returncode, data, done.stdout[-6000:] + done.stderr[-3000:])
+    md = report.with_suffix(".md")
+    text = md.read_text() if md.exists() else ""
+    return Outcome(done.returncode, data, done.stdout[-6000:] + done.stderr[-3000:], text)
 
 
 def mock_state(url: str) -> dict[str, Any]:
@@ -150,6 +155,10 @@ def test_suite_passes_against_the_real_mock_over_http(outcomes: dict[str, Outcom
     passed = [c["id"] for c in outcome.report["clauses"] if c["verdict"] == "passed"]
     assert len(passed) >= 30, outcome.report["clauses"]
     assert Decimal(outcome.report["spend"]["spent_usd"]) > 0
+    # the summary names both files it wrote; ranges read like "34-136 s", not "33.7485-134.994"
+    assert re.search(r"report: \S+real\.json and \S+real\.md", outcome.output), outcome.output
+    assert re.search(r"\| \d+(\.\d)?-\d+(\.\d)? s \|", outcome.markdown), outcome.markdown
+    assert not re.search(r"\d\.\d{2,}-\d", outcome.markdown)
 
 
 def test_suite_given_a_url_recognises_the_mock(outcomes: dict[str, Outcome]) -> None:

@@ -1,56 +1,72 @@
-"""The GC policy freezes survivors so full collections stay cheap with many finished jobs."""
+"""The GC policy's decisions: when it freezes, after how many jobs, and after a reset.
+
+The freeze itself is CPython's ``gc.freeze``; these tests put a recorder in its place and
+check our decisions, plus one check that the real action does freeze."""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from decimal import Decimal
 
 import pytest
 
-from mock_gateway.core import AuthFailure, CoreSettings, GatewayCore, JobSpec, KeySettings
-from mock_gateway.web.gc_policy import GcPolicy
+from mock_gateway.web.gc_policy import DEFAULT_EVERY_JOBS, GcPolicy, freeze_survivors
 
 
-@pytest.fixture(autouse=True)
+class Recorder:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+
+
+def decisions(policy: GcPolicy, counts: list[int]) -> list[int]:
+    """The job counts at which the policy froze."""
+    return [count for count in counts if policy.after_jobs(count)]
+
+
+def test_freezes_exactly_when_every_jobs_more_jobs_were_accepted() -> None:
+    recorder = Recorder()
+    policy = GcPolicy(every_jobs=10, freeze=recorder)
+    assert decisions(policy, list(range(0, 31))) == [10, 20, 30]
+    assert recorder.calls == policy.freezes == 3
+
+
+def test_the_next_freeze_counts_from_the_last_one_not_from_multiples() -> None:
+    policy = GcPolicy(every_jobs=10, freeze=Recorder())
+    # The ticker sees the count only now and then: jumps of several jobs at once.
+    assert decisions(policy, [3, 9, 13, 20, 22, 23, 40]) == [13, 23, 40]
+
+
+def test_a_reset_core_starts_counting_again() -> None:
+    policy = GcPolicy(every_jobs=10, freeze=Recorder())
+    assert decisions(policy, [10, 15]) == [10]
+    assert decisions(policy, [4, 9, 10]) == [10]  # the count went down: the core was reset
+
+
+@pytest.mark.parametrize("every_jobs", [0, -1])
+def test_zero_or_less_turns_the_policy_off(every_jobs: int) -> None:
+    recorder = Recorder()
+    policy = GcPolicy(every_jobs=every_jobs, freeze=recorder)
+    assert decisions(policy, [1, 10, 10**6]) == [] and recorder.calls == 0
+
+
+def test_the_default_policy_freezes_every_5000_jobs() -> None:
+    assert GcPolicy().every_jobs == DEFAULT_EVERY_JOBS == 5_000
+    policy = GcPolicy(freeze=Recorder())
+    assert decisions(policy, [4_999, 5_000, 9_999, 10_000]) == [5_000, 10_000]
+
+
+@pytest.fixture
 def unfrozen() -> Iterator[None]:
     yield
     gc.unfreeze()
 
 
-def test_freezes_every_n_jobs_and_restarts_after_reset() -> None:
-    policy = GcPolicy(every_jobs=10)
-    assert [policy.after_jobs(n) for n in (3, 9, 10, 15, 20)] == [False, False, True, False, True]
-    assert policy.after_jobs(4) is False  # reset to a lower count
-    assert policy.after_jobs(10) is True
-    assert GcPolicy(every_jobs=0).after_jobs(10**6) is False
-
-
-def test_frozen_jobs_leave_the_collectors_view_and_are_still_freed() -> None:
-    core = GatewayCore(
-        CoreSettings(workers=10_000, keys=(KeySettings("k", Decimal(10**6)),), prices_usd={}),
-        0.0,
-    )
-    account = core.authenticate("k")
-    assert not isinstance(account, AuthFailure)
-    policy = GcPolicy(every_jobs=1_000)
-    for index in range(2_000):
-        spec = JobSpec("op", "slug", "m", "image/png", f"p{index}", 1, 8, 8, 1)
-        core.submit(account, spec, 0.0)
-        policy.after_jobs(core.submitted)
-    assert policy.freezes == 2
-    tracked_young = len(gc.get_objects())
-    assert gc.get_freeze_count() > 2_000  # the jobs and their specs left the collector's view
-    assert tracked_young < gc.get_freeze_count()
-    core.remove_account("k")  # jobs go away by reference counting, frozen or not
-    assert len(core.queue) == 0
-
-
-def test_frozen_survivors_are_not_walked_by_a_full_collection() -> None:
-    gc.collect()
-    before = len(gc.get_objects())
-    survivors = [[index] for index in range(50_000)]  # stand-ins for long-lived job objects
-    assert len(gc.get_objects()) >= before + 50_000
-    GcPolicy(every_jobs=1).after_jobs(1)
-    assert len(gc.get_objects()) < before + 1_000  # what a full collection would walk
-    assert len(survivors) == 50_000
+@pytest.mark.usefixtures("unfrozen")
+def test_the_real_action_moves_survivors_out_of_the_collectors_view() -> None:
+    survivors = [[index] for index in range(1_000)]
+    before = gc.get_freeze_count()
+    freeze_survivors()
+    assert gc.get_freeze_count() >= before + len(survivors)

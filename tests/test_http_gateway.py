@@ -109,6 +109,12 @@ async def test_forbidden_key_gets_apim_403(client: httpx.AsyncClient) -> None:
     assert response.status_code == 403
     assert response.json()["statusCode"] == 403
     assert response.json()["message"].startswith("Out of call volume quota.")
+    # and the README and the banner describe the key by that answer
+    root = Path(__file__).resolve().parent.parent
+    [row] = [line for line in (root / "README.md").read_text().splitlines()
+             if line.startswith("| `forbidden-key`")]  # fmt: skip
+    assert "Out of call volume quota" in row and "call quota" in row
+    assert "quota" in (root / "fixtures" / "keys.toml").read_text().split("forbidden-key")[1]
 
 
 async def test_key_in_query_string_is_accepted(client: httpx.AsyncClient) -> None:

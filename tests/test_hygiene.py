@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import httpx
 import pytest
 
 from gateway_helpers import KEY, T2I
 from mock_helpers import Running, running
+from seedream_client import AsyncGateway
 
 pytestmark = pytest.mark.anyio
 LIMITED = {"Ocp-Apim-Subscription-Key": "limited-key"}
@@ -38,13 +40,45 @@ async def test_retrying_before_retry_after_is_flagged() -> None:
     assert "20.0 s before the Retry-After: 30" in warning["message"]
 
 
-async def test_polling_faster_than_five_seconds_is_flagged() -> None:
-    async with running(timing="realistic") as mock:  # the job takes about 51 s
+async def poll_kinds(gaps: tuple[float, ...]) -> list[str]:
+    """Poll one job (about 51 s long) with these gaps of mock time; the warnings it got."""
+    async with running(timing="realistic") as mock:
         accepted = (await mock.http.post(T2I, json={"prompt": "x"}, headers=KEY)).json()
-        for gap in (0, 1, 5, 5):
+        for gap in gaps:
             mock.clock.advance(gap)
             await mock.http.get(accepted["polling_url"], headers=KEY)
-        assert await kinds(mock) == ["poll-too-fast"]
+        return await kinds(mock)
+
+
+async def test_sustained_polling_faster_than_five_seconds_is_flagged() -> None:
+    assert await poll_kinds((0, 1, 1, 5, 5)) == ["poll-too-fast"]  # the third poll
+    assert await poll_kinds((0, 4, 4, 4)) == ["poll-too-fast", "poll-too-fast"]
+    assert await poll_kinds((0, 0, 0)) == ["poll-too-fast"]  # a tight loop on a frozen clock
+
+
+async def test_a_client_that_backs_off_is_never_flagged() -> None:
+    assert await poll_kinds((0, 1, 1.6, 2.56, 4.1, 6.55, 10)) == []  # seedream's defaults
+    assert await poll_kinds((0, 0.5, 5, 5)) == []  # one quick second look is not sustained
+
+
+async def test_the_clients_default_polling_raises_no_hygiene_warning() -> None:
+    """The real client with its default PollPolicy, on a job of the documented ~51 s; its
+    sleeps advance the mock's clock, so every gap the mock sees is one the client chose."""
+    async with running(timing="realistic") as mock:
+        sleeps: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+            mock.clock.advance(seconds)
+
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=mock.app))
+        async with AsyncGateway("test-key", str(mock.http.base_url), http_client=http,
+                                sleep=sleep) as gateway:  # fmt: skip
+            job = await gateway.text_to_image("a lighthouse")
+            status = await job.wait(timeout=600)
+        assert status.status == "COMPLETED" and len(sleeps) >= 6  # the backoff was exercised
+        entries = (await mock.control("GET", "/requests", params={"warned": True}))["requests"]
+        assert entries == []
 
 
 async def test_polling_after_a_terminal_status_is_flagged() -> None:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mock_gateway.config import paths
+from mock_gateway.config import paths, scenarios
+from mock_gateway.config.settings import Settings
+from mock_gateway.imaging.samples import SampleImages
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
@@ -43,9 +45,27 @@ def test_fixtures_fall_back_to_the_installed_copy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("MOCK_GATEWAY_FIXTURES", raising=False)
-    assert paths.fixtures_dir() == ROOT / "fixtures"  # a checkout uses its own folder
+    assert paths.bundled_fixtures_dir() == ROOT / "fixtures"  # a checkout uses its own folder
     monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path)  # as if installed from a wheel
-    installed = paths.fixtures_dir()
+    installed = paths.bundled_fixtures_dir()
     assert (installed / "keys.toml").is_file() and (installed / "images" / "samples.toml").is_file()
     monkeypatch.setenv("MOCK_GATEWAY_FIXTURES", str(tmp_path))
     assert paths.fixtures_dir() == tmp_path
+
+
+def test_a_fixtures_folder_holds_only_what_it_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "keys.toml").write_text('[[keys]]\nkey = "own-key"\nbalance_usd = "3"\n')
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "mine.toml").write_text('description = "my own"\nworkers = 3\n')
+    monkeypatch.setenv("MOCK_GATEWAY_FIXTURES", str(tmp_path))
+    assert paths.fixture_path("keys.toml") == tmp_path / "keys.toml"
+    assert paths.images_dir() == ROOT / "fixtures" / "images"  # not overridden: bundled
+    settings = Settings.load()
+    names = {key.key for key in settings.core.keys}
+    assert "own-key" in names and "test-key" not in names
+    assert SampleImages().urls()  # the bundled samples, though the folder has no images/
+    assert Settings.load(scenario="mine").core.workers == 3
+    assert Settings.load(scenario="flaky").faults  # a bundled scenario is still found
+    assert {"mine", "flaky"} <= set(scenarios.available())

@@ -19,7 +19,7 @@ from PIL import Image
 from server_process import ROOT, running_mock
 
 EXAMPLES = sorted((ROOT / "fixtures" / "examples").glob("*Submit.json"))
-# Documented sizes (facts B9): square_hd 1024², 2K 2048², adaptive multi-edit = the cat sample.
+# Sizes (docs/gateway-facts.md#b9): square_hd 1024², 2K 2048², adaptive multi-edit = the cat sample.
 EXPECTED_SIZE = {
     "liteEditSubmit": (1024, 1024),
     "liteTextToImageSubmit": (1024, 1024),
@@ -143,7 +143,8 @@ def test_port_in_use_and_missing_fixtures_are_one_line_errors(tmp_path: Path) ->
             capture_output=True, text=True, cwd=ROOT, timeout=30,
         )  # fmt: skip
     assert busy.returncode == 2 and "cannot listen on 127.0.0.1:" in busy.stderr
-    (tmp_path / "keys.toml").write_text('[[keys]]\nkey = "k"\n')
+    (tmp_path / "images").mkdir()  # an images/ of one's own needs a valid samples.toml
+    (tmp_path / "images" / "samples.toml").write_text('[[samples]]\nname = "x.png"\n')
     missing = subprocess.run(
         [sys.executable, "-m", "mock_gateway", "serve", "--port", "0"],
         capture_output=True, text=True, cwd=ROOT, timeout=30,
@@ -151,3 +152,15 @@ def test_port_in_use_and_missing_fixtures_are_one_line_errors(tmp_path: Path) ->
     )  # fmt: skip
     assert missing.returncode == 2 and "cannot start:" in missing.stderr
     assert "samples.toml" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_help_is_plain_text_with_examples() -> None:
+    import argparse
+
+    from mock_gateway.cli import build_parser
+
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    serve = commands.choices["serve"]
+    for text in (parser.format_help(), serve.format_help()):
+        assert "``" not in text and "examples:" in text and "mock-gateway serve --port 0" in text

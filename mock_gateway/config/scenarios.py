@@ -12,20 +12,24 @@ import re
 import tomllib
 from pathlib import Path
 
-from mock_gateway.config.paths import fixtures_dir
+from mock_gateway.config.paths import fixture_path, fixtures_dirs
 from mock_gateway.config.settings import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
-def scenarios_dir() -> Path:
-    return fixtures_dir() / "scenarios"
+def scenarios_dirs() -> list[Path]:
+    """``scenarios/`` of ``$MOCK_GATEWAY_FIXTURES`` (if set), then the bundled one."""
+    return [folder / "scenarios" for folder in fixtures_dirs()]
 
 
 def available() -> dict[str, str]:
-    """Bundled scenario names and their one-line descriptions."""
+    """Scenario names (yours first, then the bundled ones) and their one-line descriptions."""
     found: dict[str, str] = {}
-    for path in sorted(scenarios_dir().glob("*.toml")):
+    paths = [path for folder in scenarios_dirs() for path in sorted(folder.glob("*.toml"))]
+    for path in paths:
+        if path.stem in found:
+            continue  # overridden by a file of the same name in $MOCK_GATEWAY_FIXTURES
         try:
             with path.open("rb") as handle:
                 description = tomllib.load(handle).get("description", "")
@@ -43,10 +47,11 @@ def scenario_path(scenario: str | Path) -> Path:
         if not path.is_file():
             raise ConfigError(f"{path}: no such scenario file")
         return path
-    path = scenarios_dir() / f"{text}.toml"
+    path = fixture_path(f"scenarios/{text}.toml")
     if not path.is_file():
         names = ", ".join(available()) or "(none bundled)"
-        raise ConfigError(f"scenario {text!r}: not found in {scenarios_dir()} (known: {names})")
+        where = " or ".join(str(folder) for folder in scenarios_dirs())
+        raise ConfigError(f"scenario {text!r}: not found in {where} (known: {names})")
     return path
 
 
@@ -55,4 +60,4 @@ def describe(scenario: str | Path | None) -> str:
     if scenario is None:
         return "none"
     path = scenario_path(scenario)
-    return path.stem if path.parent == scenarios_dir() else str(path)
+    return path.stem if path.parent in scenarios_dirs() else str(path)

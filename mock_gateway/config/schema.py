@@ -94,19 +94,21 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(CONFIG_SCHEMA)
 
 
-def check_config(data: dict[str, Any]) -> str | None:
-    """The first problem in ``data`` as ``key.path: what is wrong``, or None."""
-    errors = sorted(_validator().iter_errors(data), key=lambda error: list(error.absolute_path))
-    if not errors:
-        return None
-    error = errors[0]
-    where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted(error.schema.get("properties", {}))
-        unknown = sorted(set(error.instance) - set(allowed)) or ["?"]
-        name = unknown[0] if where == "(top level)" else f"{where}.{unknown[0]}"
-        return f"{name}: unknown setting (allowed here: {', '.join(allowed)})"
-    return f"{where}: {error.message}"
+def check_config(data: dict[str, Any]) -> list[str]:
+    """Every problem in ``data``, each as ``key.path: what is wrong`` (empty: none), in the
+    order of the keys, so a file with two mistakes hears of both at once."""
+    errors = sorted(_validator().iter_errors(data), key=lambda error: list(map(str, error.path)))
+    problems: list[str] = []
+    for error in errors:
+        where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = sorted(error.schema.get("properties", {}))
+            for unknown in sorted(set(error.instance) - set(allowed)) or ["?"]:
+                name = unknown if where == "(top level)" else f"{where}.{unknown}"
+                problems.append(f"{name}: unknown setting (allowed here: {', '.join(allowed)})")
+        else:
+            problems.append(f"{where}: {error.message}")
+    return problems
 
 
 def locate(path: Path, where: str) -> int | None:

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from mock_gateway.config.paths import fixtures_dir
+from mock_gateway.config.paths import fixture_path
 from mock_gateway.config.schema import check_config, locate
 from mock_gateway.core.settings import TIMING_PROFILES, CoreSettings, KeySettings, RateLimit
 from mock_gateway.steering.faults import FaultError, FaultSpec, parse_rule
@@ -31,8 +31,6 @@ class ConfigError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Settings:
     core: CoreSettings = field(default_factory=CoreSettings)
-    host: str = "127.0.0.1"
-    port: int = 8000
     max_body_bytes: int = 20 * 1024 * 1024
     media_cache_bytes: int = 256 * 1024 * 1024
     fetch_remote_inputs: bool = False
@@ -45,9 +43,7 @@ class Settings:
     duplicate_window_seconds: float = 10.0  # hygiene: identical submits closer are flagged
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     faults: tuple[FaultSpec, ...] = ()  # rules active at start and after every reset
-    fixtures: Path = field(default_factory=fixtures_dir)
     source: str = "defaults"
-    raw: dict[str, Any] = field(default_factory=dict)  # the merged file data, for extensions
 
     @classmethod
     def load(
@@ -73,7 +69,7 @@ class Settings:
             and not given
             and not os.environ.get("MOCK_GATEWAY_FIXTURES")
         )
-        keys_file = fixtures_dir() / "keys.toml"
+        keys_file = fixture_path("keys.toml")
         if keys_file.exists():
             merge(data, read_toml(keys_file, check=not trusted))
         sources = []
@@ -116,13 +112,27 @@ def read_toml(path: Path, *, check: bool = True) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
-    problem = check_config(data) if check else None
-    if problem is None:
-        problem = _fault_problem(data.get("faults", []))
-    if problem:
-        line = locate(path, problem.split(":", 1)[0])
-        raise ConfigError(f"{path}{f', line {line}' if line else ''}: {problem}")
+    problems = (check_config(data) if check else []) + _fault_problems(data.get("faults", []))
+    if problems:
+        raise ConfigError(_problems_text(str(path), problems, path))
     return data
+
+
+def _problems_text(source: str, problems: list[str], path: Path | None = None) -> str:
+    """``FILE, line 3: timing: ...`` for one problem; all of them, numbered, for several."""
+
+    def line_of(problem: str) -> int | None:
+        return locate(path, problem.split(":", 1)[0]) if path is not None else None
+
+    if len(problems) == 1:
+        line = line_of(problems[0])
+        return f"{source}{f', line {line}' if line else ''}: {problems[0]}"
+    located = sorted(((line_of(p), p) for p in problems), key=lambda lp: lp[0] or 1 << 30)
+    listed = [
+        f"({number}) {f'line {line}: ' if line else ''}{problem}"
+        for number, (line, problem) in enumerate(located, 1)
+    ]
+    return f"{source}: {len(problems)} problems: {'; '.join(listed)}"
 
 
 def fault_endpoints() -> dict[str, str]:
@@ -135,9 +145,10 @@ def fault_endpoints() -> dict[str, str]:
     return names
 
 
-def _fault_problem(rules: Any) -> str | None:
-    """The first unusable fault rule as ``faults[i].field: problem``, or None."""
+def _fault_problems(rules: Any) -> list[str]:
+    """Every unusable fault rule as ``faults.i.field: problem``."""
     endpoints = fault_endpoints() if rules else {}
+    problems = []
     for position, rule in enumerate(rules if isinstance(rules, list) else []):
         try:
             parse_rule(rule, endpoints)
@@ -145,9 +156,10 @@ def _fault_problem(rules: Any) -> str | None:
             text = str(exc)
             field_name, _, rest = text.partition(": ")
             if rest and field_name.isidentifier():
-                return f"faults.{position}.{field_name}: {rest}"
-            return f"faults.{position}: {text}"
-    return None
+                problems.append(f"faults.{position}.{field_name}: {rest}")
+            else:
+                problems.append(f"faults.{position}: {text}")
+    return problems
 
 
 def _usd(value: Any, where: str) -> Decimal:
@@ -183,9 +195,9 @@ def _keys(entries: list[dict[str, Any]]) -> tuple[KeySettings, ...]:
 
 def from_mapping(data: dict[str, Any], source: str = "defaults", *, check: bool = True) -> Settings:
     """Build settings from already-merged config data (used by scenarios too)."""
-    problem = check_config(data) if check else None
-    if problem:
-        raise ConfigError(f"{source}: {problem}")
+    problems = (check_config(data) if check else []) + _fault_problems(data.get("faults", []))
+    if problems:
+        raise ConfigError(_problems_text(source, problems))
     operations = submit_operations(load_document()).values()
     prices = {op.operation_id: op.price_usd for op in operations}
     for name, value in data.get("prices", {}).items():
@@ -193,9 +205,6 @@ def from_mapping(data: dict[str, Any], source: str = "defaults", *, check: bool 
     timing = data.get("timing", "fast")
     webhooks = data.get("webhooks", {})
     control = data.get("control", {})
-    problem = _fault_problem(data.get("faults", []))
-    if problem:
-        raise ConfigError(f"{source}: {problem}")
     secret = webhooks.get("signing_secret") or None
     if secret is not None:
         try:
@@ -241,6 +250,5 @@ def from_mapping(data: dict[str, Any], source: str = "defaults", *, check: bool 
         ),
         faults=tuple(parse_rule(rule, endpoints) for rule in data.get("faults", [])),
         source=source,
-        raw=data,
     )
     return settings

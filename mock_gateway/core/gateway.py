@@ -66,7 +66,9 @@ class GatewayCore:
         self.reset(now)
 
     def reset(self, now: float) -> None:
-        """Back to the configured start state: keys, balances, no jobs, fresh RNG."""
+        """Back to the configured start state: keys, balances, no jobs, fresh RNG.
+
+        ``now`` is the moment of the reset; the start state does not depend on it."""
         self.rng = random.Random(self.settings.seed)
         self.wallet = Wallet()
         self.limiter = RateLimiter()
@@ -78,7 +80,6 @@ class GatewayCore:
         self.submitted = 0  # jobs accepted since the last reset
         for key_settings in self.settings.keys:
             self.put_account(key_settings)
-        self.started_at = now
 
     # -- keys and balances -------------------------------------------------------------
 
@@ -147,7 +148,7 @@ class GatewayCore:
         if not self.wallet.try_charge(account.key, cost):
             return InsufficientBalance(cost)
         durations = self.settings.timing.for_operation(spec.operation_id)
-        jitter = 1.0 + self.rng.uniform(-durations.jitter, durations.jitter)
+        jitter = self.rng.uniform(1.0 - durations.jitter, 1.0 + durations.jitter)
         seed = spec.seed if spec.seed is not None and spec.seed >= 0 else self.rng.randrange(2**31)
         job = Job(
             request_id=new_request_id(spec.slug, now, self.ids),

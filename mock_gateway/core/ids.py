@@ -11,6 +11,13 @@ from __future__ import annotations
 import random
 import secrets
 import uuid
+from typing import Protocol
+
+
+class RandomBits(Protocol):
+    """Anything that draws random bits: an ``IdSource``, or a ``random.Random``."""
+
+    def getrandbits(self, k: int, /) -> int: ...
 
 
 class IdSource:
@@ -19,18 +26,18 @@ class IdSource:
     def __init__(self, seed: int | None) -> None:
         self._rng = None if seed is None else random.Random(f"request-ids/{seed}")
 
-    def bits(self, count: int) -> int:
+    def getrandbits(self, count: int, /) -> int:
         return secrets.randbits(count) if self._rng is None else self._rng.getrandbits(count)
 
 
-def uuid7(now: float, source: IdSource) -> uuid.UUID:
+def uuid7(now: float, source: RandomBits) -> uuid.UUID:
     """A UUIDv7 (RFC 9562) from the mock clock and 74 random bits."""
     millis = int(now * 1000) & ((1 << 48) - 1)
-    rand_a = source.bits(12)
-    rand_b = source.bits(62)
+    rand_a = source.getrandbits(12)
+    rand_b = source.getrandbits(62)
     value = (millis << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
     return uuid.UUID(int=value)
 
 
-def new_request_id(slug: str, now: float, source: IdSource) -> str:
+def new_request_id(slug: str, now: float, source: RandomBits) -> str:
     return f"{slug}_{uuid7(now, source)}"

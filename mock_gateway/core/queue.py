@@ -8,6 +8,7 @@ hour (a frozen clock then ``advance`` by a test gives the same history as real t
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections import deque
 from collections.abc import Iterator
@@ -24,12 +25,12 @@ class JobQueue:
         self._jobs: dict[str, Job] = {}
         self._waiting: deque[Job] = deque()
         self._running: list[tuple[float, int, Job]] = []  # heap of (finish time, seq, job)
-        self._finished: deque[Job] = deque()  # in completion order, for expiry
+        self._finished: deque[tuple[float, Job]] = deque()  # (completed at, job), for expiry
         # Ids of jobs that expired or were removed, until ``take_gone`` hands them on (so
         # their cached renders can go too); bounded in case nobody asks.
         self._gone: deque[str] = deque(maxlen=10_000)
         self._per_owner: dict[str, int] = {}  # jobs kept per key
-        self._seq = 0
+        self._seq = itertools.count()  # breaks ties between equal finish times: start order
         self._sim_time = -math.inf  # the moment the simulation has reached
 
     def __len__(self) -> int:
@@ -37,6 +38,10 @@ class JobQueue:
 
     def __iter__(self) -> Iterator[Job]:
         return iter(self._jobs.values())
+
+    def newest_first(self) -> Iterator[Job]:
+        """Every job held, the most recently submitted first (no copy is made)."""
+        return reversed(self._jobs.values())
 
     def get(self, request_id: str) -> Job | None:
         return self._jobs.get(request_id)
@@ -70,8 +75,7 @@ class JobQueue:
         """When the queue next changes on its own (a start, a finish or an expiry)."""
         candidates = [self._next_start(), self._next_finish()]
         if self._finished:
-            finished_at = self._finished[0].completed_at or 0.0
-            candidates.append(finished_at + self.retention_seconds)
+            candidates.append(self._finished[0][0] + self.retention_seconds)
         soonest = min(candidates)
         return None if soonest == math.inf else soonest
 
@@ -87,25 +91,25 @@ class JobQueue:
             if finish_at <= start_at:
                 _, _, job = heapq.heappop(self._running)
                 job.move_to(job.outcome, moment)
-                self._finished.append(job)
+                self._finished.append((moment, job))
                 finished.append(job)
             else:
                 job = self._waiting.popleft()
                 job.move_to(JobStatus.PROCESSING, moment)
-                self._seq += 1
-                heapq.heappush(self._running, (moment + job.processing_seconds, self._seq, job))
+                finish = moment + job.processing_seconds
+                heapq.heappush(self._running, (finish, next(self._seq), job))
         self._sim_time = max(self._sim_time, now)
         self._expire(now)
         return finished
 
     def _expire(self, now: float) -> None:
         horizon = now - self.retention_seconds
-        while self._finished and (self._finished[0].completed_at or 0.0) <= horizon:
-            expired = self._finished.popleft()
-            if self._jobs.pop(expired.request_id, None) is not None:
-                left = self._per_owner.pop(expired.owner, 1) - 1
-                if left:
-                    self._per_owner[expired.owner] = left
+        while self._finished and self._finished[0][0] <= horizon:
+            _, expired = self._finished.popleft()
+            del self._jobs[expired.request_id]  # remove_owner drops from both at once
+            left = self._per_owner.pop(expired.owner, 1) - 1
+            if left:
+                self._per_owner[expired.owner] = left
             self._gone.append(expired.request_id)
 
     def take_gone(self) -> list[str]:
@@ -130,7 +134,7 @@ class JobQueue:
         self._waiting = deque(job for job in self._waiting if job.owner != owner)
         self._running = [entry for entry in self._running if entry[2].owner != owner]
         heapq.heapify(self._running)
-        self._finished = deque(job for job in self._finished if job.owner != owner)
+        self._finished = deque(entry for entry in self._finished if entry[1].owner != owner)
         self._per_owner.pop(owner, None)
         for request_id in [rid for rid, job in self._jobs.items() if job.owner == owner]:
             del self._jobs[request_id]

@@ -20,6 +20,11 @@ class _Bucket:
 EPSILON = 1e-9
 
 
+def seconds_until_token(tokens: float, rate: float) -> int:
+    """Whole seconds until a bucket holding ``tokens`` (< 1) has a call to give (>= 1)."""
+    return max(1, math.ceil((1.0 - tokens) / rate - EPSILON))
+
+
 class RateLimiter:
     """``check`` returns None when the call may go ahead, else the seconds to wait (>= 1)."""
 
@@ -41,7 +46,15 @@ class RateLimiter:
             bucket.tokens = max(0.0, bucket.tokens - 1.0)
             return None
         # Rejected calls are not counted: waiting Retry-After seconds always gets a token.
-        return max(1, math.ceil((1.0 - bucket.tokens) / rate - EPSILON))
+        return seconds_until_token(bucket.tokens, rate)
+
+    def tokens(self, key: str, group: str, limit: RateLimit, now: float) -> float:
+        """The calls ``key`` may make in ``group`` right now, without using one up."""
+        bucket = self._buckets.get((key, group))
+        if bucket is None:
+            return float(limit.burst)
+        rate = limit.calls / limit.period_seconds
+        return min(float(limit.burst), bucket.tokens + max(0.0, now - bucket.updated) * rate)
 
     def forget(self, key: str) -> None:
         for bucket_key in [k for k in self._buckets if k[0] == key]:

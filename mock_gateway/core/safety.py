@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 # What each model family reports. BytePlus names its moderation failures with codes such as
-# ``InputTextSensitiveContentDetected`` (facts B12); 5.0 Lite reports a plain sentence.
+# ``InputTextSensitiveContentDetected`` (docs/gateway-facts.md#b12); 5.0 Lite reports a plain
+# sentence.
 LITE_BLOCKED = "Content blocked by the safety checker: the prompt was flagged as inappropriate."
 BYTEPLUS_BLOCKED = (
     "InputTextSensitiveContentDetected: The request failed because the input text may contain "

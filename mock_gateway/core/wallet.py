@@ -17,11 +17,9 @@ def micros_to_usd(micros: int) -> Decimal:
 
 
 def format_usd(micros: int) -> str:
-    """``$0.035``, ``$0.2``, ``$1``: the 402 message's style, with no trailing zeros."""
-    text = format(micros_to_usd(micros), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"${text}"
+    """``$0.035``, ``$0.2``, ``$1``, ``$10``: the 402 message's style, with no trailing zeros
+    (``micros_to_usd`` normalizes them away; ``f`` keeps ``10`` from showing as ``1E+1``)."""
+    return f"${micros_to_usd(micros):f}"
 
 
 class Wallet:

@@ -27,6 +27,7 @@ _MIN_FONT = 8  # below this a caption would be unreadable, so there is none
 _PANEL = (12, 14, 24, 158)
 _TEXT = (255, 255, 255, 255)
 _META = (214, 218, 232, 255)
+UNFETCHED_STRIPES = ((255, 196, 0), (20, 20, 20))  # amber and near-black
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class Caption:
     seed: int
     index: int
     edited_inputs: int
+    unfetched_inputs: int = 0  # input URLs the mock never fetched (offline by default)
 
 
 def decorate(image: Image.Image, caption: Caption, *, accent: Color, watermark: bool) -> None:
@@ -48,6 +50,8 @@ def decorate(image: Image.Image, caption: Caption, *, accent: Color, watermark: 
         if top is not None:
             bottom = top - max(1, margin // 2)
     _draw_caption(image, caption, accent, (margin, margin, w - margin, bottom))
+    if caption.unfetched_inputs:
+        _draw_unfetched_band(image, caption.unfetched_inputs)
 
 
 def _draw_caption(
@@ -114,6 +118,34 @@ def _draw_watermark(image: Image.Image, margin: int) -> int | None:
     return y
 
 
+def _draw_unfetched_band(image: Image.Image, count: int) -> None:
+    """A hazard-striped band across the top: the output was drawn without an input image
+    that the mock never fetched, so it cannot be mistaken for an edit of that image."""
+    w, h = image.size
+    band = max(3, round(h * 0.07))
+    draw = ImageDraw.Draw(image)
+    stripe = max(2, band // 2)
+    for x in range(-band, w + band, 2 * stripe):
+        draw.polygon([(x, 0), (x + stripe, 0), (x + stripe - band, band), (x - band, band)],
+                     fill=UNFETCHED_STRIPES[0])  # fmt: skip
+        draw.polygon([(x + stripe, 0), (x + 2 * stripe, 0), (x + 2 * stripe - band, band),
+                      (x + stripe - band, band)], fill=UNFETCHED_STRIPES[1])  # fmt: skip
+    size = round(band * 0.55)
+    if size < _MIN_FONT:
+        return
+    text = f"{count} INPUT IMAGE{'S' if count > 1 else ''} NOT FETCHED: DRAWN WITHOUT IT"
+    font = _font(size)
+    if font.getlength(text) + size * 2 > w:
+        text, font = "INPUT NOT FETCHED", _font(size)
+    if font.getlength(text) + size * 2 > w:
+        return
+    pad = round(size * 0.5)
+    text_w = round(font.getlength(text))
+    x0 = (w - text_w) // 2 - pad
+    draw.rectangle((x0, 0, x0 + text_w + 2 * pad, band), fill=UNFETCHED_STRIPES[1])
+    draw.text((w // 2, band // 2), text, font=font, fill=UNFETCHED_STRIPES[0], anchor="mm")
+
+
 def _text_size(width: int, height: int) -> int:
     """The prompt's font size: grows slower than the image, so small images stay readable."""
     return round(math.pow(min(width * 0.9, height * 1.6), 0.8) / 7.8)
@@ -126,6 +158,8 @@ def _meta_items(caption: Caption, size: tuple[int, int]) -> list[str]:
     if caption.edited_inputs:
         plural = "s" if caption.edited_inputs > 1 else ""
         items.append(f"edit of {caption.edited_inputs} input{plural}")
+    if caption.unfetched_inputs:
+        items.append(f"{caption.unfetched_inputs} input(s) not fetched")
     return items
 
 

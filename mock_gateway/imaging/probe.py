@@ -1,4 +1,4 @@
-"""Validating input images against the upstream limits (gateway facts B8).
+"""Validating input images against the upstream limits (docs/gateway-facts.md#b8).
 
 Only the header is parsed before the size checks, so a small file that claims a huge canvas
 (a decompression bomb) is refused without allocating it; only then is the image decoded, which

@@ -43,6 +43,7 @@ class RenderRequest:
     # Decoded input images of an edit; kept out of repr so a log line never holds 10 MB.
     inputs: tuple[bytes, ...] = field(default=(), repr=False)
     index: int = 1
+    unfetched_inputs: int = 0  # input URLs whose pixels the mock never had: marked on the image
 
     def __post_init__(self) -> None:
         for name, value in (("width", self.width), ("height", self.height)):
@@ -63,6 +64,8 @@ class RenderRequest:
         for part in (self.model, self.prompt, self.seed, self.width, self.height):
             digest.update(f"{part}\x00".encode())
         digest.update(f"{self.media_type}\x00{self.watermark}\x00{self.index}\x00".encode())
+        if self.unfetched_inputs:  # (absent otherwise, so earlier fingerprints still hold)
+            digest.update(f"unfetched {self.unfetched_inputs}\x00".encode())
         for data in self.inputs:
             digest.update(hashlib.sha256(data).digest())
         return digest.hexdigest()
@@ -88,6 +91,7 @@ def render(req: RenderRequest) -> bytes:
         seed=req.seed,
         index=req.index,
         edited_inputs=len(sources),
+        unfetched_inputs=req.unfetched_inputs,
     )
     decorate(image, caption, accent=palette.accent, watermark=req.watermark)
     return _encode(image, FORMATS[req.media_type])

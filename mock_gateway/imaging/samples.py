@@ -17,7 +17,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mock_gateway.config.paths import fixtures_dir
+from mock_gateway.config.paths import images_dir
 
 MAPPING_FILE = "samples.toml"
 
@@ -36,8 +36,8 @@ class SampleImages:
     run offline. Files are read once, at construction; a broken mapping raises ValueError."""
 
     def __init__(self, directory: Path | None = None) -> None:
-        # fixtures/images by default (in a checkout, or the copy a wheel installs)
-        self.directory = directory if directory is not None else fixtures_dir() / "images"
+        # $MOCK_GATEWAY_FIXTURES/images if it has a samples.toml, else the bundled images
+        self.directory = directory if directory is not None else images_dir()
         mapping = self.directory / MAPPING_FILE
         try:
             with mapping.open("rb") as handle:

@@ -19,13 +19,6 @@ class Clock(Protocol):
     def now(self) -> float: ...
 
 
-class SystemClock:
-    """Real wall-clock time."""
-
-    def now(self) -> float:
-        return time.time()
-
-
 class VirtualClock:
     """Virtual time: ``start + (elapsed real time) * rate + advanced``.
 

@@ -1,10 +1,15 @@
 """Client hygiene: flag the habits that cost money or get clients throttled in production.
 
 A mock that answers everything politely teaches nothing. These checks see what the live
-gateway would punish later: retrying before the ``Retry-After`` it was given, polling one
-request faster than the documented 5 s, polling on after a terminal status, and resending an
-identical submit (submits are not idempotent: a likely double charge). Each warning goes
-into the journal entry of the call; the server log gets one line per key and kind.
+gateway would punish later: retrying before the ``Retry-After`` it was given, sustained
+polling of one request faster than the documented 5 s, polling on after a terminal status,
+and resending an identical submit (submits are not idempotent: a likely double charge).
+
+"Sustained" is what separates a hammering client from a backing-off one: a gap under 5 s is
+flagged only when it is no longer than the gap before it (the client is not backing off).
+A client that starts at 1 s and grows each gap (ours: 1, 1.6, 2.6, 4.1, 6.6, 10 s) is never
+flagged; one that polls every 1 s, or every 4 s, is flagged from its third poll on. Each
+warning goes into the journal entry of the call; the server log gets one line per key and kind.
 
 All state is bounded (the oldest entries go first) in entries and in bytes: a key or request
 id is clipped to ``TEXT_CAP`` characters before it is kept, so memory stays flat whatever
@@ -32,9 +37,13 @@ AFTER_TERMINAL = (
     "polled {} again after it had reported {} (a terminal status never changes: stop polling)"
 )
 TOO_FAST = (
-    "polled {} {:.1f} s after the previous poll (the documentation advises polling every "
-    "5-10 s; this mock flags gaps under {:g} s of mock time)"
+    "polled {} {:.1f} s after the previous poll, after a gap of {:.1f} s: sustained polling "
+    "faster than every {:g} s (the documentation advises 5-10 s; back off, as a gap that "
+    "grows is never flagged)"
 )
+# A gap at least this much longer than the one before it counts as backing off (the margin
+# absorbs network jitter in a client that multiplies its delay).
+BACKOFF_GROWTH = 1.2
 DUPLICATE = (
     "the same submit was accepted {:.1f} s earlier; submits are not idempotent, so a resend "
     "is a second paid job (a likely double charge)"
@@ -76,7 +85,10 @@ class Hygiene:
         self.min_poll_seconds = min_poll_seconds
         self.duplicate_window_seconds = duplicate_window_seconds
         self._retry_after: Bounded[tuple[str, str], tuple[float, int]] = Bounded(capacity)
-        self._polls: Bounded[tuple[str, str], tuple[float, str | None]] = Bounded(capacity)
+        # (key, request id) -> (time of the last poll, its status, the gap before it)
+        self._polls: Bounded[tuple[str, str], tuple[float, str | None, float | None]] = Bounded(
+            capacity
+        )
         self._submits: Bounded[tuple[str, int], float] = Bounded(capacity)
         self._logged: Bounded[tuple[str, str], bool] = Bounded(1000)
 
@@ -112,18 +124,25 @@ class Hygiene:
         """One status poll answered with ``status`` (None: unknown request)."""
         key, request_id = clip(key), clip(request_id)
         previous = self._polls.get((key, request_id))
-        self._polls.put((key, request_id), (now, status))
         if previous is None:
+            self._polls.put((key, request_id), (now, status, None))
             return None
-        last_time, last_status = previous
+        last_time, last_status, last_gap = previous
+        gap = now - last_time
+        self._polls.put((key, request_id), (now, status, gap))
         if last_status in TERMINAL_STATUSES:  # a StrEnum set: plain strings match
             return self._warn(key, "poll-after-terminal", AFTER_TERMINAL, request_id, last_status)
-        gap = now - last_time
-        if gap < self.min_poll_seconds:
+        if self._sustained_fast(gap, last_gap):
             return self._warn(
-                key, "poll-too-fast", TOO_FAST, request_id, gap, self.min_poll_seconds
+                key, "poll-too-fast", TOO_FAST, request_id, gap, last_gap, self.min_poll_seconds
             )
         return None
+
+    def _sustained_fast(self, gap: float, last_gap: float | None) -> bool:
+        """Two fast gaps in a row, the second not clearly longer: not backing off."""
+        if last_gap is None or gap >= self.min_poll_seconds:
+            return False
+        return last_gap < self.min_poll_seconds and gap <= last_gap * BACKOFF_GROWTH
 
     def submitted(self, key: str, path: str, body: bytes, now: float) -> Flag | None:
         """An accepted submit identical to one accepted moments before."""

@@ -324,6 +324,10 @@ class WebhookDispatcher:
             delay = backoff_seconds(len(delivery.attempts), self.settings.backoff_seconds)
             self._schedule(delivery, now + delay)
 
+    def for_request(self, request_id: str) -> Delivery | None:
+        """The delivery of one job's webhook, while the log still holds it."""
+        return self._log.get(f"msg_{request_id}")
+
     def select(
         self, *, key: str | None = None, request_id: str | None = None, state: str | None = None
     ) -> list[dict[str, Any]]:

@@ -10,6 +10,10 @@ Fixtures:
   timing="manual", seed=1, ...)`` gives a test a dedicated server with those settings.
 - ``webhook_receiver``: a loopback HTTP server that records callbacks and can be told to
   fail the next N.
+- ``gateway_proxy``: ``mock-gateway proxy`` in front of the ``mock_gateway`` fixture's mock
+  (``base_url``, ``key``, ``headers``, ``mock``, ``report()``, ``violations()``,
+  ``assert_no_violations()``); ``@pytest.mark.gateway_proxy(max_spend_usd="0.10",
+  reject_invalid=True, record_dir=...)`` sets its options.
 
 pytest loads this module in every session, so importing it must do nothing: the mock, uvicorn
 and httpx are imported only when a fixture is first used.
@@ -25,6 +29,7 @@ import pytest
 
 if TYPE_CHECKING:
     from mock_gateway.testing.plugin_support import MockGateway
+    from mock_gateway.testing.proxy_support import GatewayProxy
     from mock_gateway.testing.receiver import WebhookReceiver
     from mock_gateway.testing.server_thread import ServerThread
 
@@ -50,6 +55,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "mock_gateway(scenario=None, timing=None, seed=None, **settings): run this test "
         "against a dedicated mock gateway with these settings",
+    )
+    config.addinivalue_line(
+        "markers",
+        "gateway_proxy(max_spend_usd=None, reject_invalid=False, record_dir=None, ...): "
+        "options of the gateway_proxy fixture",
     )
 
 
@@ -96,3 +106,16 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
 
     with WebhookReceiver() as receiver:
         yield receiver
+
+
+@pytest.fixture
+def gateway_proxy(
+    request: pytest.FixtureRequest, mock_gateway: MockGateway
+) -> Iterator[GatewayProxy]:
+    """A validating proxy in front of this test's mock (``mock_gateway``): point the client
+    under test at ``gateway_proxy.base_url``, then check ``gateway_proxy.violations()``."""
+    from mock_gateway.testing.proxy_support import GatewayProxy
+
+    marker = request.node.get_closest_marker("gateway_proxy")
+    with GatewayProxy.start(mock_gateway, **(dict(marker.kwargs) if marker else {})) as proxy:
+        yield proxy

@@ -3,7 +3,7 @@
 There is no second hand-written copy of the rules: each submit operation's request schema is
 compiled once into a JSON Schema validator, and a failure becomes the documented 400 body
 naming the field and the rule. Reading the file is shared with the client and the contract
-suite (``contracts.document``).
+suite (``seedream_contracts.document``).
 """
 
 from __future__ import annotations

@@ -88,6 +88,14 @@ class ParsedSubmit:
         )
 
 
+def check_content_type(content_type: str) -> Rejection | None:
+    """A submit body must be declared ``application/json`` (parameters such as a charset
+    are fine)."""
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        return bad_request(f"Content-Type: must be application/json (got {content_type or 'none'})")
+    return None
+
+
 def check_webhook_url(url: str | None) -> Rejection | None:
     if url is None:
         return None

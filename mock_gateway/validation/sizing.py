@@ -1,4 +1,4 @@
-"""Output pixel sizes (facts B9): presets, 2K/4K, custom sizes and "match the input"."""
+"""Output pixel sizes (docs/gateway-facts.md#b9): presets, 2K/4K, custom sizes, the input's."""
 
 from __future__ import annotations
 

@@ -29,8 +29,10 @@ from mock_gateway.web.gc_policy import GcPolicy
 from mock_gateway.web.inputs import InputResolver
 from mock_gateway.web.responses import gateway_error, not_found_route
 from mock_gateway.web.routes.control import control_routes
+from mock_gateway.web.routes.control_inspect import inspect_routes
 from mock_gateway.web.routes.gateway import gateway_routes
 from mock_gateway.web.routes.media import media_routes
+from mock_gateway.web.routes.ui import ui_routes
 from mock_gateway.web.state import MockState
 
 if TYPE_CHECKING:
@@ -51,7 +53,7 @@ def build_state(
         clock = VirtualClock(rate=initial_rate)
     else:
         initial_rate = clock.rate  # a reset returns an injected clock to its own rate
-    samples = SampleImages(settings.fixtures / "images")
+    samples = SampleImages()
     return MockState(
         settings=settings,
         clock=clock,
@@ -159,7 +161,9 @@ def create_app(
         return gateway_error(500, "Internal Server Error", "The mock failed unexpectedly.")
 
     operations = list(state.contract.submit_operations())
-    control = control_routes() if settings.control_enabled else []
+    control = (
+        [*control_routes(), *inspect_routes(), *ui_routes()] if settings.control_enabled else []
+    )
     app = MockApp(
         state,
         routes=[*gateway_routes(operations), *media_routes(), *control],

@@ -8,9 +8,11 @@ without it. ``fetch_remote_inputs = true`` makes the mock download such URLs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mock_gateway.imaging import InvalidImage, SampleImages, probe_image
+from mock_gateway.steering.journal import Flag
 from mock_gateway.validation.request import ParsedSubmit, accepted_images
 from mock_gateway.web.streams import read_limited
 
@@ -18,6 +20,11 @@ if TYPE_CHECKING:
     import httpx
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024
+UNFETCHED = (
+    "input image {} was never fetched ({}): the output is drawn without it and marked "
+    "'INPUT NOT FETCHED'; use a documented sample URL, a /samples/ URL or a data URL to see "
+    "an edit of real pixels"
+)
 
 
 class InputResolver:
@@ -63,3 +70,19 @@ class InputResolver:
                 return await read_limited(response.aiter_bytes(), MAX_INPUT_BYTES)
         except httpx.HTTPError:
             return None
+
+
+def unfetched_flag(
+    refs: Sequence[str], inputs: tuple[bytes | None, ...], *, fetch_remote: bool
+) -> Flag | None:
+    """A journal note for the inputs the mock had no pixels of (None: it saw them all)."""
+    missing = [ref for ref, data in zip(refs, inputs, strict=True) if data is None]
+    if not missing:
+        return None
+    why = (
+        "fetching it failed"
+        if fetch_remote
+        else "no remote input is fetched unless fetch_remote_inputs = true"
+    )
+    shown = ", ".join(ref if len(ref) <= 120 else ref[:117] + "..." for ref in missing)
+    return ("input-not-fetched", UNFETCHED, (shown, why))

@@ -20,7 +20,7 @@ from seedream_client.cli import build_parser, main
 
 def command() -> list[str]:
     script = Path(sys.executable).parent / "seedream"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "client"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "seedream_client"]
 
 
 def seedream(
@@ -87,9 +87,10 @@ ERROR_CASES = [
     (["generate", "x"], "nobody", 1, "seedream: authentication failed: Access denied"),
     (["generate", "x"], "forbidden-key", 1, "seedream: permission denied: Out of call"),
     (["generate", "x"], None, 2, "seedream: no API key: use --api-key or set PIXAZO_API_KEY"),
-    (["generate", "x", "-n", "7"], "test-key", 2, "seedream: invalid request: num_images"),
+    (["generate", "x", "-n", "7"], "test-key", 2,
+     "seedream: -n/--num-images: 7 is greater than the maximum of 4"),
     (["generate", "x", "-n", "4", "--max-cost", "0.1"], "test-key", 2,
-     "seedream: estimated cost $0.14 is above max_cost $0.1"),
+     "seedream: estimated cost $0.14 is above --max-cost $0.1"),
     (["generate", "something unsafe"], "test-key", 3, "failed: Content blocked"),
     (["status", "byteplus_nope"], "test-key", 1, "seedream: not found: "),
     (["edit", "x", "local.png"], "test-key", 2, "takes image URLs only"),
@@ -140,10 +141,14 @@ def test_wait_timeout_says_how_to_resume(
     argv = ["wait", request_id, "--timeout", "0.1", "--poll-interval", "0.02"]
     assert main([*argv, "--base-url", frozen.base_url]) == 4
     last = capsys.readouterr().err.splitlines()[-1]
-    assert last.endswith(f"resume with: seedream wait {request_id}")
+    assert last.endswith(f"the job goes on: resume with: seedream wait {request_id}")
+    assert last.count("resume") == 1
 
 
-def test_live_status_line_on_a_terminal(live_mock: ServerThread, tmp_path: Path) -> None:
+def test_live_status_line_on_a_terminal(
+    live_mock: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")  # a narrow terminal: every redraw fits in 59 columns
     leader, follower = pty.openpty()
     try:
         done = seedream(live_mock, "generate", "a kite", cwd=tmp_path, stderr=follower)
@@ -153,6 +158,8 @@ def test_live_status_line_on_a_terminal(live_mock: ServerThread, tmp_path: Path)
     os.close(leader)
     assert done.returncode == 0
     assert "\r\x1b[K" in screen and "COMPLETED" in screen and "elapsed" in screen
+    redraws = [part.split("\n")[0].rstrip("\r") for part in screen.split("\r\x1b[K")[1:]]
+    assert redraws and max(len(line) for line in redraws) <= 59, redraws
 
 
 def test_parser_shows_the_documented_commands() -> None:

@@ -142,6 +142,42 @@ BREAKAGES: dict[str, Callable[[], Rewrite | None]] = {
 }
 
 
+def ignoring_outcome_faults(app: App) -> App:
+    """The control API accepts a fault rule with an ``outcome`` (201) and drops it."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (scope["method"], scope["path"]) != ("POST", "/_mock/faults"):
+            await app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        if b'"outcome"' not in body:
+            replay = iter([{"type": "http.request", "body": body, "more_body": False}])
+
+            async def again() -> Message:
+                return next(replay, {"type": "http.disconnect"})
+
+            await app(scope, again, send)
+            return
+        answer = json.dumps({"id": "ignored"}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(answer))]
+        await send({"type": "http.response.start", "status": 201, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+    return wrapped
+
+
+# Breakages of the control API itself (the rewrites above leave /_mock/ alone).
+APP_BREAKAGES: dict[str, Callable[[App], App]] = {
+    "outcome-faults-ignored": ignoring_outcome_faults,
+}
+
+
 def breaking(app: App, rewrite: Rewrite) -> App:
     """An ASGI app answering like ``app``, with every HTTP response passed through
     ``rewrite`` (the control API under /_mock/ is left alone)."""
@@ -180,9 +216,10 @@ def main(argv: list[str]) -> int:
     from mock_gateway.web.server import listening_socket
 
     name = argv[0] if argv else "none"
-    rewrite = BREAKAGES[name]()
     app: App = create_app(Settings.load(timing="fast"))
-    if rewrite is not None:
+    if name in APP_BREAKAGES:
+        app = APP_BREAKAGES[name](app)
+    elif (rewrite := BREAKAGES[name]()) is not None:
         app = breaking(app, rewrite)
     sock = listening_socket("127.0.0.1", 0)
     print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 import unittest
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +18,7 @@ import requests
 
 from seedream_contracts.diff import compare, load_profile
 from seedream_contracts.documented import DEFAULT_DIR, build
+from seedream_contracts.exchange import Exchange
 from seedream_contracts.guard import BudgetExceeded, SpendGuard
 from seedream_contracts.redact import Redactor
 from seedream_contracts.safety import (
@@ -26,7 +29,7 @@ from seedream_contracts.safety import (
     unsafe_urls,
 )
 from seedream_contracts.spec import clamp_images, load_contract
-from seedream_contracts.transport import Exchange, GuardedSession, UnsafeRequest
+from seedream_contracts.transport import GuardedSession, UnsafeRequest
 
 SAMPLE = load_contract().sample_urls[0]
 RECEIVER = "http://127.0.0.1:9/hook/abc/"
@@ -232,3 +235,35 @@ def test_the_documented_recording_is_in_step_with_the_contract() -> None:
 def test_the_documented_recording_holds_no_secret() -> None:
     text = "".join(p.read_text() for p in Path(DEFAULT_DIR).rglob("*.json"))
     assert "YOUR_SUBSCRIPTION_KEY" not in text and "test-key" not in text
+
+
+def test_ranges_print_as_a_reader_reads_them() -> None:
+    from seedream_contracts.timing import seconds_range
+
+    assert seconds_range(33.7485, 134.994) == "33.7-135 s"
+    assert seconds_range(0.0, 30.0) == "0-30 s"
+
+
+def test_a_known_mock_bug_that_passes_fails_the_run(tmp_path: Path) -> None:
+    """known_bugs.py is strict: a fixed bug left in the list turns the run red."""
+    check = tmp_path / "test_known.py"
+    check.write_text(
+        "from seedream_contracts.known_bugs import known_bug_mark\n"
+        "BUGS = {'test_fixed': 'was broken', 'test_still_broken': 'is broken'}\n"
+        "mark_fixed = known_bug_mark('test_fixed', BUGS)\n"
+        "mark_open = known_bug_mark('test_still_broken', BUGS)\n"
+        "assert known_bug_mark('test_other', BUGS) is None\n"
+        "@mark_fixed\n"
+        "def test_fixed():\n    pass\n"
+        "@mark_open\n"
+        "def test_still_broken():\n    assert False\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(check)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout
+    assert "XPASS(strict)" in done.stdout and "1 failed, 1 xfailed" in done.stdout

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_gateway.core.gateway import Account, AuthFailure
-from mock_gateway.validation.request import Rejection, bad_request
+from mock_gateway.validation.request import Rejection, check_content_type
 from mock_gateway.web.asgi import key_of
 from mock_gateway.web.responses import auth_failure, gateway_error, rate_limited
 from mock_gateway.web.state import MockState
@@ -46,10 +46,9 @@ def rejection_response(rejection: Rejection) -> Response:
 async def read_json_body(request: Request, limit: int) -> bytes | Rejection:
     """The raw body, refusing wrong content types and anything over ``limit`` bytes
     without reading it all into memory first."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != "application/json":
-        shown = content_type or "none"
-        return bad_request(f"Content-Type: must be application/json (got {shown})")
+    wrong_type = check_content_type(request.headers.get("content-type", ""))
+    if wrong_type is not None:
+        return wrong_type
     declared = request.headers.get("content-length")
     too_large = Rejection(413, "Payload Too Large", f"body: must be at most {limit} bytes")
     if declared is not None and declared.isdigit() and int(declared) > limit:

@@ -10,11 +10,18 @@ from starlette.routing import Route
 
 from mock_gateway.core import InsufficientBalance
 from mock_gateway.core.gateway import ModelDisabled
-from mock_gateway.core.wallet import format_usd, usd_to_micros
 from mock_gateway.steering.faults import Call
 from mock_gateway.validation.contract import Operation
 from mock_gateway.validation.request import Rejection, check_webhook_url
-from mock_gateway.web.responses import JSONBody, gateway_error
+from mock_gateway.web.answers import (
+    insufficient_balance,
+    model_disabled,
+    one_image_price,
+    request_not_found,
+    status_call_price,
+)
+from mock_gateway.web.inputs import unfetched_flag
+from mock_gateway.web.responses import JSONBody
 from mock_gateway.web.routes.common import apim_gate, mock_state, read_json_body, rejection_response
 from mock_gateway.web.routes.injected import apply_faults, note_warning
 from mock_gateway.web.state import MockState
@@ -72,17 +79,14 @@ def submit_endpoint(operation: Operation) -> Endpoint:
         result = state.core.submit(account, spec, now, outcome=outcome)
         state.pump(now)
         if isinstance(result, ModelDisabled):
-            message = f"Model '{result.model}' not found or is disabled"
-            return gateway_error(400, "Model not found", message)
+            return model_disabled(result.model)
         if isinstance(result, InsufficientBalance):
-            message = (
-                "Your wallet does not have enough balance. "
-                f"Required: {format_usd(result.required_micros)}"
-            )
-            return gateway_error(402, "Insufficient Balance", message)
+            return insufficient_balance(result.required_micros)
         request_id = result.job.request_id
         request.scope["mock.request_id"] = request_id
         note_warning(request, state.hygiene.submitted(account.key, request.scope["path"], raw, now))
+        fetch_remote = state.inputs.fetch_remote
+        note_warning(request, unfetched_flag(parsed.image_refs, inputs, fetch_remote=fetch_remote))
         return JSONBody(
             {
                 "request_id": request_id,
@@ -105,7 +109,12 @@ async def status(request: Request) -> Response:
     request_id: str = request.path_params["request_id"]
     request.scope["mock.request_id"] = request_id
     if state.faults.armed:
-        faulted = await apply_faults(request, state, status_call(state, account.key, request_id))
+        price = status_call_price(
+            state.core, state.contract.submit_operations(), account.key, request_id
+        )
+        faulted = await apply_faults(
+            request, state, status_call(state, account.key, request_id), price
+        )
         if isinstance(faulted, Response):
             return faulted
     job = state.core.find_job(account.key, request_id, now)
@@ -113,13 +122,13 @@ async def status(request: Request) -> Response:
     seen = job.status.value if job is not None else None
     note_warning(request, state.hygiene.poll(account.key, request_id, now, seen))
     if job is None:
-        return gateway_error(404, "Request not found", f"Request '{request_id[:200]}' not found")
+        return request_not_found(request_id)
     return JSONBody(job.status_body(f"{base_url(request)}/media"))
 
 
 def operation_price(state: MockState, operation: Operation) -> int:
     """One image's price, for the 402 body of an injected fault."""
-    return usd_to_micros(state.settings.core.prices_usd.get(operation.operation_id, 0))
+    return one_image_price(state.core, operation.operation_id)
 
 
 def status_call(state: MockState, key: str, request_id: str) -> Call:

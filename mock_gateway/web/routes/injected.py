@@ -15,19 +15,17 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mock_gateway.core import AuthFailure
-from mock_gateway.core.wallet import format_usd
 from mock_gateway.steering.faults import Call, Decision, FaultSpec
 from mock_gateway.steering.journal import Flag
+from mock_gateway.web.answers import insufficient_balance, request_not_found
 from mock_gateway.web.responses import (
     JSONBody,
-    apim_error,
     auth_failure,
     gateway_error,
+    not_found_route,
     rate_limited,
 )
 from mock_gateway.web.state import MockState
-
-DEFAULT_PRICE_MICROS = 35_000  # a 402 on a status call names the cheapest documented price
 
 
 class DropConnection(Response):
@@ -40,7 +38,9 @@ class DropConnection(Response):
         scope["mock.drop"] = True
 
 
-def fault_answer(spec: FaultSpec, call: Call, now: float, price_micros: int | None) -> Response:
+def fault_answer(
+    spec: FaultSpec, call: Call, now: float, price_micros: int, request_id: str = ""
+) -> Response:
     status = spec.status or 500
     headers = dict(spec.headers)
     if spec.retry_after is not None:
@@ -55,13 +55,11 @@ def fault_answer(spec: FaultSpec, call: Call, now: float, price_micros: int | No
     elif status == 403:
         response = auth_failure(AuthFailure.FORBIDDEN, now)
     elif status == 402:
-        price = format_usd(price_micros or DEFAULT_PRICE_MICROS)
-        message = f"Your wallet does not have enough balance. Required: {price}"
-        response = gateway_error(402, "Insufficient Balance", message)
+        response = insufficient_balance(price_micros)
     elif status == 404 and call.kind == "status":
-        response = gateway_error(404, "Request not found", "Request not found")
+        response = request_not_found(request_id)
     elif status == 404:
-        response = apim_error(404, "Resource not found")
+        response = not_found_route()
     elif status < 300:
         response = JSONBody({}, status_code=status)
     else:
@@ -85,7 +83,7 @@ def note_warning(request: Request, warning: Flag | None) -> None:
 
 
 async def apply_faults(
-    request: Request, state: MockState, call: Call, price_micros: int | None = None
+    request: Request, state: MockState, call: Call, price_micros: int
 ) -> Response | Decision | None:
     """A Response to send instead of the real answer, or the decision (its ``outcome``
     forces how the job ends), or None when no rule fired."""
@@ -104,5 +102,7 @@ async def apply_faults(
         if decision.answer.status == 429 and call.key is not None:
             retry_after = decision.answer.retry_after
             state.hygiene.rate_limited(call.key, call.kind, now, retry_after or 1)
-        return fault_answer(decision.answer, call, now, price_micros)
+        return fault_answer(
+            decision.answer, call, now, price_micros, request.scope.get("mock.request_id", "")
+        )
     return decision

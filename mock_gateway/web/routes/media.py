@@ -4,35 +4,32 @@ gateway's CDN), the bundled sample inputs, and the contract itself."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_gateway.core import JobStatus
+from mock_gateway.core import Job, JobStatus
 from mock_gateway.web.responses import JSONBody, not_found_route
 from mock_gateway.web.routes.common import mock_state
 from mock_gateway.web.routes.gateway import base_url
 
+if TYPE_CHECKING:
+    from mock_gateway.imaging.render import RenderRequest
+
 _IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
-async def media(request: Request) -> Response:
-    """``/media/{request_id}/output-N.(png|jpg)``: public like a CDN URL, rendered on first use."""
-    state = mock_state(request)
-    request_id: str = request.path_params["request_id"]
-    filename: str = request.path_params["filename"]
-    state.pump()
-    job = state.core.queue.get(request_id)
-    if job is None or job.status is not JobStatus.COMPLETED:
-        return not_found_route()
+def render_request(job: Job, filename: str) -> RenderRequest | None:
+    """What to render for one of a completed job's outputs (None: no such output)."""
     names = job.media_filenames()
-    if filename not in names:
-        return not_found_route()
+    if job.status is not JobStatus.COMPLETED or filename not in names:
+        return None
     from mock_gateway.imaging.render import RenderRequest  # late: loads Pillow
 
     spec = job.spec
-    render = RenderRequest(
+    return RenderRequest(
         model=spec.model,
         prompt=spec.prompt,
         seed=job.seed,
@@ -42,11 +39,24 @@ async def media(request: Request) -> Response:
         watermark=spec.watermark,
         inputs=spec.input_images,
         index=names.index(filename) + 1,
+        unfetched_inputs=len(spec.inputs) - len(spec.input_images),
     )
+
+
+async def media(request: Request) -> Response:
+    """``/media/{request_id}/output-N.(png|jpg)``: public like a CDN URL, rendered on first use."""
+    state = mock_state(request)
+    request_id: str = request.path_params["request_id"]
+    filename: str = request.path_params["filename"]
+    state.pump()
+    job = state.core.queue.get(request_id)
+    render = None if job is None else render_request(job, filename)
+    if job is None or render is None:
+        return not_found_route()
     data = await state.images.get_or_render(f"{request_id}/{filename}", render)
     return Response(
         data,
-        media_type=spec.media_type,
+        media_type=job.spec.media_type,
         headers={"Cache-Control": "public, max-age=86400, immutable"},
     )
 
