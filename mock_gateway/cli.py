@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mock_gateway import __version__
@@ -98,7 +99,13 @@ def add_extension_options(serve: argparse.ArgumentParser) -> None:
         "--control-token",
         metavar="TOKEN",
         default=os.environ.get("MOCK_GATEWAY_CONTROL_TOKEN"),
-        help="require this token on /_mock/ calls (default: $MOCK_GATEWAY_CONTROL_TOKEN)",
+        help="require this token on /_mock/ calls (default: $MOCK_GATEWAY_CONTROL_TOKEN); "
+        "visible in ps, so prefer the variable or --control-token-file",
+    )
+    serve.add_argument(
+        "--control-token-file",
+        metavar="FILE",
+        help="read the control token from FILE (its first line)",
     )
     serve.add_argument(
         "--webhook-allow-host",
@@ -183,7 +190,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     control: dict[str, Any] = {}
     if args.no_control:
         control["enabled"] = False
-    if args.control_token:
+    if args.control_token_file:
+        control["token"] = read_token_file(args.control_token_file)
+    elif args.control_token:
         control["token"] = args.control_token
     if args.journal_size is not None:
         control["journal_size"] = args.journal_size
@@ -200,6 +209,19 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         hosts = (*settings.webhooks.allow_hosts, *args.webhook_allow_host)
         settings = replace(settings, webhooks=replace(settings.webhooks, allow_hosts=hosts))
     return settings
+
+
+def read_token_file(path: str) -> str:
+    """The first line of ``path``, without surrounding whitespace; it must not be empty."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--control-token-file {path}: cannot be read: {exc}") from None
+    lines = text.strip().splitlines()
+    token = lines[0].strip() if lines else ""
+    if not token:
+        raise ConfigError(f"--control-token-file {path}: the file is empty")
+    return token
 
 
 def describe_control(settings: Settings, base: str) -> str:
@@ -237,6 +259,7 @@ def serve(
 ) -> None:
     import signal
 
+    from mock_gateway.web import log_redaction
     from mock_gateway.web.app import create_app
     from mock_gateway.web.server import (
         FD_RESERVE,
@@ -278,6 +301,7 @@ def serve(
         soft_fd_limit=raise_fd_limit(bounds.max_connections + FD_RESERVE),
         timeout_graceful_shutdown=5,
     )
+    log_redaction.install()  # after uvicorn configured its loggers
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal it caught; with
     # this handler in place that re-raise ends the process with status 0 (a clean stop)
     # instead of death by signal.

@@ -83,7 +83,7 @@ def test_parse_url_reads_what_it_accepts() -> None:
     url = parse_url("https://u:p@[::1]:8080/a/b.PNG?x=1#f")
     assert url == Url("https", "::1", 8080, "/a/b.PNG", "x=1", "u:p")
     assert isinstance(url, Url) and url.extension == "PNG"
-    assert host_of("http://LocalHost./hook") == "localhost"
+    assert host_of("http://LocalHost./hook") == "localhost."  # the dot kept: a DNS name
     assert host_of("https://a]") is None and host_of("https://[a") is None
     for text in [*BAD_URLS, "ftp://a/", "https://", "https://a b/", 7]:
         assert http_url_problem(text) is not None, text

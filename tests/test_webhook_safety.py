@@ -20,7 +20,7 @@ LOOPBACK = [
     "http://[::1]:8080/hook",
     "http://localhost:1/x",
     "https://LOCALHOST/x",
-    "http://localhost./x",
+    "http://127.0.0.2:9/hook",  # all of 127.0.0.0/8 is loopback
     "http://user@evil.test:80@127.0.0.1/hook",  # userinfo; both parsers connect to 127.0.0.1
 ]
 ELSEWHERE = [
@@ -29,7 +29,11 @@ ELSEWHERE = [
     "http://0.0.0.0:80/hook",
     "http://[::ffff:127.0.0.1]/hook",  # v4-mapped: not decided without a lookup, so refused
     "http://127.1/hook",  # an inet_aton shorthand: only a resolver would call it loopback
+    "http://0x7f000001/hook",
     "http://2130706433/hook",
+    "http://localhost./hook",  # a fully qualified name: it goes to DNS
+    "http://localhost.../hook",
+    "http://127.0.0.1./hook",
     "http://localhost.example.com/hook",
     "http://127.0.0.1.nip.io/hook",
     "http://127.0.0.1\\@evil.test/hook",
@@ -88,7 +92,8 @@ async def test_a_callback_to_another_host_opens_no_socket_and_looks_up_no_name(
     assert len(found) == len(urls) + 1
     assert {delivery["state"] for delivery in found} == {"blocked"}
     assert all(delivery["attempts"] == [] for delivery in found)
-    assert "--webhook-allow-host example.com" in found[0]["reason"]
+    [example] = [delivery for delivery in found if delivery["url"] == ELSEWHERE[0]]
+    assert "--webhook-allow-host example.com" in example["reason"]
     logged = [record.getMessage() for record in caplog.records]
     assert sum("'example.com'" in line for line in logged) == 1  # once per host
 

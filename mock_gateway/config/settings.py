@@ -36,6 +36,8 @@ class Settings:
     control_enabled: bool = True
     control_token: str | None = None
     journal_size: int = 10_000  # newest entries kept by /_mock/requests and /_mock/webhooks
+    journal_bytes: int = 32 * 1024 * 1024  # and at most this much kept by each of them
+    decode_concurrency: int = 2  # big bodies parsed / input images decoded at once
     min_poll_seconds: float = 5.0  # hygiene: faster polls of one request are flagged
     duplicate_window_seconds: float = 10.0  # hygiene: identical submits closer are flagged
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
@@ -213,6 +215,7 @@ CORE_FIELDS: Fields = {
     "safety_blocklist": ("safety_blocklist", _as(tuple)),
     "any_key": ("any_key", _as(bool)),
     "any_key_balance_usd": ("any_key_balance_usd", _usd),
+    "any_key_idle_seconds": ("any_key_idle_seconds", _as(float)),
     "rate_limits": ("default_rate_limits", _limits),
     "disabled_models": ("disabled_models", _as(frozenset)),
     "seed": ("seed", _as(int)),
@@ -221,11 +224,13 @@ TOP_FIELDS: Fields = {
     "max_body_bytes": ("max_body_bytes", _as(int)),
     "media_cache_bytes": ("media_cache_bytes", _as(int)),
     "fetch_remote_inputs": ("fetch_remote_inputs", _as(bool)),
+    "decode_concurrency": ("decode_concurrency", _as(int)),
 }
 CONTROL_FIELDS: Fields = {
     "enabled": ("control_enabled", _as(bool)),
     "token": ("control_token", _or_none),
     "journal_size": ("journal_size", _as(int)),
+    "journal_bytes": ("journal_bytes", _as(int)),
     "min_poll_seconds": ("min_poll_seconds", _as(float)),
     "duplicate_window_seconds": ("duplicate_window_seconds", _as(float)),
 }
@@ -234,6 +239,7 @@ WEBHOOK_FIELDS: Fields = {
     "max_attempts": ("max_attempts", _as(int)),
     "backoff_seconds": ("backoff_seconds", _as(float)),
     "timeout_seconds": ("timeout_seconds", _as(float)),
+    "per_host_concurrency": ("per_host_concurrency", _as(int)),
     "signing_secret": ("signing_secret", _or_none),
 }
 

@@ -13,7 +13,8 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from mock_gateway.core.ids import new_request_id
+from mock_gateway.core.idle_accounts import MAX_ANY_KEY_LENGTH, IdleAccounts
+from mock_gateway.core.ids import IdSource, new_request_id
 from mock_gateway.core.jobs import Job, JobSpec, JobStatus
 from mock_gateway.core.queue import JobQueue
 from mock_gateway.core.ratelimit import RateLimiter
@@ -56,12 +57,14 @@ class Account:
     forbidden: bool = False
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
     note: str = ""
+    auto: bool = False  # made by --any-key on first use (expires when idle)
 
 
 class GatewayCore:
     def __init__(self, settings: CoreSettings, now: float) -> None:
         self.settings = settings
         self.safety = SafetyChecker(settings.safety_blocklist)
+        self.ids = IdSource(settings.seed)  # not reset: ids never repeat within a run
         self.reset(now)
 
     def reset(self, now: float) -> None:
@@ -73,6 +76,8 @@ class GatewayCore:
         self.limiter = RateLimiter()
         self.queue = JobQueue(self.settings.workers, self.settings.retention_seconds)
         self.accounts: dict[str, Account] = {}
+        idle = self.settings.any_key_idle_seconds or self.settings.retention_seconds
+        self.idle_accounts = IdleAccounts(idle)
         self._finished: list[Job] = []
         self.submitted = 0  # jobs accepted since the last reset
         for key_settings in self.settings.keys:
@@ -91,7 +96,11 @@ class GatewayCore:
         self.wallet.set_balance(account.key, usd_to_micros(key_settings.balance_usd))
         return account
 
+    def has_jobs(self, key: str) -> bool:
+        return self.queue.has_owner(key)
+
     def remove_account(self, key: str) -> None:
+        self.idle_accounts.forget(key)
         self.accounts.pop(key, None)
         self.wallet.forget(key)
         self.limiter.forget(key)
@@ -107,6 +116,11 @@ class GatewayCore:
     def balance_micros(self, key: str) -> int:
         return self.wallet.balance(key)
 
+    def waive_refunds(self, key: str) -> None:
+        """A balance set now includes the refunds still due: jobs charged before it that
+        end in ERROR refund nothing (``PUT /_mock/keys`` with a balance; docs/fidelity.md)."""
+        self.queue.waive_refunds(key)
+
     def refill_limits(self, key: str) -> None:
         """Give ``key`` full rate-limit buckets (new limits start full)."""
         self.limiter.forget(key)
@@ -116,11 +130,12 @@ class GatewayCore:
             return AuthFailure.MISSING_KEY
         account = self.accounts.get(key)
         if account is None:
-            if not self.settings.any_key:
+            if not self.settings.any_key or len(key) > MAX_ANY_KEY_LENGTH:
                 return AuthFailure.INVALID_KEY
             account = self.put_account(
                 KeySettings(key=key, balance_usd=self.settings.any_key_balance_usd)
             )
+            account.auto = True
         return AuthFailure.FORBIDDEN if account.forbidden else account
 
     def check_rate(self, account: Account, group: str, now: float) -> RateLimited | None:
@@ -157,7 +172,7 @@ class GatewayCore:
         jitter = self.rng.uniform(1.0 - durations.jitter, 1.0 + durations.jitter)
         seed = spec.seed if spec.seed is not None and spec.seed >= 0 else self.rng.randrange(2**31)
         job = Job(
-            request_id=new_request_id(spec.slug, now, self.rng),
+            request_id=new_request_id(spec.slug, now, self.ids),
             owner=account.key,
             spec=spec,
             seed=seed,
@@ -183,6 +198,7 @@ class GatewayCore:
     def advance(self, now: float) -> list[Job]:
         """Move the world to ``now``; returns the jobs that reached a terminal status."""
         finished = self.queue.advance(now)
+        self.idle_accounts.expire(self, now)  # --any-key accounts left idle are forgotten
         for job in finished:
             refundable = job.status is JobStatus.ERROR or (
                 job.status is JobStatus.FAILED and not self.settings.charge_failed

@@ -1,20 +1,43 @@
-"""Request ids: ``<slug>_<UUIDv7>``, time-ordered like the documentation's ``019d...`` ids."""
+"""Request ids: ``<slug>_<UUIDv7>``, time-ordered like the documentation's ``019d...`` ids.
+
+An id is also the path of a job's public media URL, so its random part must not be
+guessable: without a seed it comes from ``secrets``. With a seed it comes from an RNG of its
+own, seeded once per mock instance and never rewound (not even by ``/_mock/reset``): a
+seeded run repeats its ids exactly, yet no two ids of one run share their random part.
+"""
 
 from __future__ import annotations
 
 import random
+import secrets
 import uuid
+from typing import Protocol
 
 
-def uuid7(now: float, rng: random.Random) -> uuid.UUID:
-    """A UUIDv7 (RFC 9562) from the mock clock and the core's seeded RNG, so a seeded run
-    with a frozen clock produces the same ids every time."""
+class RandomBits(Protocol):
+    """Anything that draws random bits: an ``IdSource``, or a ``random.Random``."""
+
+    def getrandbits(self, k: int, /) -> int: ...
+
+
+class IdSource:
+    """Random bits for request ids: cryptographic unless ``seed`` is given."""
+
+    def __init__(self, seed: int | None) -> None:
+        self._rng = None if seed is None else random.Random(f"request-ids/{seed}")
+
+    def getrandbits(self, count: int, /) -> int:
+        return secrets.randbits(count) if self._rng is None else self._rng.getrandbits(count)
+
+
+def uuid7(now: float, source: RandomBits) -> uuid.UUID:
+    """A UUIDv7 (RFC 9562) from the mock clock and 74 random bits."""
     millis = int(now * 1000) & ((1 << 48) - 1)
-    rand_a = rng.getrandbits(12)
-    rand_b = rng.getrandbits(62)
+    rand_a = source.getrandbits(12)
+    rand_b = source.getrandbits(62)
     value = (millis << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
     return uuid.UUID(int=value)
 
 
-def new_request_id(slug: str, now: float, rng: random.Random) -> str:
-    return f"{slug}_{uuid7(now, rng)}"
+def new_request_id(slug: str, now: float, source: RandomBits) -> str:
+    return f"{slug}_{uuid7(now, source)}"

@@ -26,6 +26,10 @@ class JobQueue:
         self._waiting: deque[Job] = deque()
         self._running: list[tuple[float, int, Job]] = []  # heap of (finish time, seq, job)
         self._finished: deque[tuple[float, Job]] = deque()  # (completed at, job), for expiry
+        # Ids of jobs that expired or were removed, until ``take_gone`` hands them on (so
+        # their cached renders can go too); bounded in case nobody asks.
+        self._gone: deque[str] = deque(maxlen=10_000)
+        self._per_owner: dict[str, int] = {}  # jobs kept per key
         self._seq = itertools.count()  # breaks ties between equal finish times: start order
         self._sim_time = -math.inf  # the moment the simulation has reached
 
@@ -50,7 +54,12 @@ class JobQueue:
     def processing(self) -> int:
         return len(self._running)
 
+    def has_owner(self, owner: str) -> bool:
+        """Whether any job of ``owner`` is kept (queued, running or retained)."""
+        return owner in self._per_owner
+
     def add(self, job: Job) -> None:
+        self._per_owner[job.owner] = self._per_owner.get(job.owner, 0) + 1
         self._jobs[job.request_id] = job
         self._waiting.append(job)
 
@@ -98,12 +107,35 @@ class JobQueue:
         while self._finished and self._finished[0][0] <= horizon:
             _, expired = self._finished.popleft()
             del self._jobs[expired.request_id]  # remove_owner drops from both at once
+            left = self._per_owner.pop(expired.owner, 1) - 1
+            if left:
+                self._per_owner[expired.owner] = left
+            self._gone.append(expired.request_id)
+
+    def take_gone(self) -> list[str]:
+        """Request ids of the jobs that expired or were removed since the last call."""
+        if not self._gone:
+            return []  # the usual case, on every request: no allocation
+        gone = list(self._gone)
+        self._gone.clear()
+        return gone
+
+    def waive_refunds(self, owner: str) -> None:
+        """Unfinished jobs of ``owner`` will not refund their charge when they end in ERROR
+        (used when a test sets that key's balance: the balance it set is the balance)."""
+        for job in self._jobs.values():
+            if job.owner == owner and not job.status.terminal:
+                job.refunded = True
 
     def remove_owner(self, owner: str) -> None:
         """Drop every job of one key (used when a test resets that key)."""
+        if owner not in self._per_owner:
+            return  # nothing to drop: skip the walk over every job
         self._waiting = deque(job for job in self._waiting if job.owner != owner)
         self._running = [entry for entry in self._running if entry[2].owner != owner]
         heapq.heapify(self._running)
         self._finished = deque(entry for entry in self._finished if entry[1].owner != owner)
+        self._per_owner.pop(owner, None)
         for request_id in [rid for rid, job in self._jobs.items() if job.owner == owner]:
             del self._jobs[request_id]
+            self._gone.append(request_id)

@@ -107,6 +107,7 @@ class CoreSettings:
     keys: tuple[KeySettings, ...] = ()
     any_key: bool = False
     any_key_balance_usd: Decimal = Decimal("100")
+    any_key_idle_seconds: float | None = None  # None: retention_seconds
     default_rate_limits: dict[str, RateLimit] = field(default_factory=dict)
     disabled_models: frozenset[str] = frozenset()
     seed: int | None = None

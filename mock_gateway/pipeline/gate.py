@@ -21,6 +21,8 @@ def admit(world: World, trace: Trace, group: str, now: float) -> Account | Outco
     account = world.core.authenticate(trace.key)
     if isinstance(account, AuthFailure):
         return trace.finish(auth_failure(account, now))
+    if account.auto:  # made by --any-key: idle ones are forgotten (core.idle_accounts)
+        world.core.idle_accounts.touch(account.key, now)
     trace.warn(world.hygiene.before_call(account.key, group, now))
     limited = world.core.check_rate(account, group, now)
     if limited is not None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mock_gateway.core import JobStatus
+from mock_gateway.steering.header_rules import header_problem
 
 MAX_RULES = 1000  # a runaway test loop must not grow the mock's memory without end
 OUTCOMES = {"FAILED": JobStatus.FAILED, "ERROR": JobStatus.ERROR}
@@ -125,6 +126,10 @@ def _headers(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
         isinstance(k, str) and k and isinstance(v, str) for k, v in value.items()
     ):
         raise FaultError("headers: must be an object of header names to string values")
+    for name, text in value.items():
+        problem = header_problem(name, text)
+        if problem is not None:
+            raise FaultError(problem)
     return tuple(value.items())
 
 

@@ -11,7 +11,9 @@ A client that starts at 1 s and grows each gap (ours: 1, 1.6, 2.6, 4.1, 6.6, 10 
 flagged; one that polls every 1 s, or every 4 s, is flagged from its third poll on. Each
 warning goes into the journal entry of the call; the server log gets one line per key and kind.
 
-All state is bounded (the oldest entries go first), so memory stays flat.
+All state is bounded (the oldest entries go first) in entries and in bytes: a key or request
+id is clipped to ``TEXT_CAP`` characters before it is kept, so memory stays flat whatever
+clients send.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 from typing import Any, Generic, TypeVar
 
 from mock_gateway.core.jobs import TERMINAL_STATUSES
+from mock_gateway.steering.bounded import clip
 from mock_gateway.steering.journal import Flag, flag_json, redact_key
 
 log = logging.getLogger("mock_gateway.steering.hygiene")
@@ -100,6 +103,7 @@ class Hygiene:
 
     def before_call(self, key: str, group: str, now: float) -> Flag | None:
         """A call arriving before the Retry-After the key was given for this group."""
+        key = clip(key)
         pending = self._retry_after.get((key, group))
         if pending is None:
             return None
@@ -111,10 +115,11 @@ class Hygiene:
         return self._warn(key, kind, EARLY_RETRY, not_before - now, retry_after)
 
     def rate_limited(self, key: str, group: str, now: float, retry_after: int) -> None:
-        self._retry_after.put((key, group), (now + retry_after, retry_after))
+        self._retry_after.put((clip(key), group), (now + retry_after, retry_after))
 
     def poll(self, key: str, request_id: str, now: float, status: str | None) -> Flag | None:
         """One status poll answered with ``status`` (None: unknown request)."""
+        key, request_id = clip(key), clip(request_id)
         previous = self._polls.get((key, request_id))
         if previous is None:
             self._polls.put((key, request_id), (now, status, None))
@@ -138,6 +143,7 @@ class Hygiene:
 
     def submitted(self, key: str, path: str, body: bytes, now: float) -> Flag | None:
         """An accepted submit identical to one accepted moments before."""
+        key = clip(key)
         fingerprint = hash((path, body))
         previous = self._submits.get((key, fingerprint))
         self._submits.put((key, fingerprint), now)

@@ -1,21 +1,41 @@
 """The request journal: what clients sent and what they got, newest N entries only.
 
 Recording must cost next to nothing on the hot status path (a bounded ``deque`` append of
-one small slotted object); turning entries into JSON happens only when a test asks for them.
-A load test of a million requests therefore leaves memory flat.
+one small tuple); turning entries into JSON happens only when a test asks for them, one page
+at a time. The journal is bounded by entries and by bytes: every text it keeps is clipped
+(path, key, request id, body: see ``bounded`` and ``journal_body``) and the entries' total
+weight stays under ``max_bytes``, so a million requests, or a thousand hostile ones with
+megabyte paths, leave memory flat.
 """
 
 from __future__ import annotations
 
-import json
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from mock_gateway.core import format_timestamp
+from mock_gateway.steering.bounded import (
+    PATH_CAP,
+    ByteBoundedLog,
+    clip,
+    clip_optional,
+    page_bounds,
+)
+from mock_gateway.steering.journal_body import BODY_CAP, keep_body, show_body
 
-BODY_CAP = 8192  # bytes kept verbatim; larger bodies (data URLs) are abbreviated
-LONG_STRING = 256  # in an abbreviated body, strings longer than this are shortened
+__all__ = [
+    "BODY_CAP",
+    "Entry",
+    "Flag",
+    "Journal",
+    "JournalFilter",
+    "JournalNote",
+    "flag_json",
+    "redact_key",
+]
+
+ENTRY_OVERHEAD = 400  # bytes an entry weighs besides its texts (tuple, floats, ints)
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 
 
 def redact_key(key: str | None) -> str | None:
@@ -47,16 +67,19 @@ class JournalNote:
 
 
 # One journal entry, as a plain tuple (the cheapest thing to build on the hot path):
-# (seq, time, method, path, key, status, body, request_id, warnings, faults). ``key`` is the
-# full key, for filtering; it is shown redacted. ``status`` None: the connection was dropped.
+# (seq, time, method, path, key, status, body, request_id, warnings, faults, body_bytes,
+# truncated, error). ``key`` is the (clipped) full key, for filtering; it is shown redacted.
+# ``status`` None: no answer was sent (``error`` says why). ``truncated`` names the fields
+# that were clipped; ``body_bytes`` is the size of the body as sent.
 Entry = tuple[
     int, float, str, str, str | None, int | None, bytes | str | None, str | None,
-    tuple[Flag, ...], tuple[str, ...],
+    tuple[Flag, ...], tuple[str, ...], int | None, tuple[str, ...], str | None,
 ]  # fmt: skip
 
 
 def entry_json(entry: Entry) -> dict[str, Any]:
-    seq, time, method, path, key, status, body, request_id, warnings, faults = entry
+    (seq, time, method, path, key, status, body, request_id, warnings, faults, body_bytes,
+     truncated, error) = entry  # fmt: skip
     return {
         "seq": seq,
         "time": time,
@@ -65,40 +88,15 @@ def entry_json(entry: Entry) -> dict[str, Any]:
         "path": path,
         "key": redact_key(key),
         "status": status,
+        "error": error,
         "request_id": request_id,
-        "body": _show_body(body),
+        "body": show_body(body),
+        "body_bytes": body_bytes,
+        "body_truncated": "body" in truncated,
+        "truncated": list(truncated),
         "warnings": [flag_json(flag) for flag in warnings],
         "faults": list(faults),
     }
-
-
-def _shorten(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > LONG_STRING:
-        return f"{value[:64]}...({len(value)} characters)"
-    if isinstance(value, list):
-        return [_shorten(item) for item in value]
-    if isinstance(value, dict):
-        return {name: _shorten(item) for name, item in value.items()}
-    return value
-
-
-def keep_body(raw: bytes) -> bytes | str:
-    """What the journal stores of a body: small ones as sent, big ones abbreviated."""
-    if len(raw) <= BODY_CAP:
-        return raw
-    try:
-        return json.dumps(_shorten(json.loads(raw)), ensure_ascii=False)
-    except (ValueError, RecursionError):
-        return raw[:BODY_CAP].decode("utf-8", "replace") + f"...({len(raw)} bytes)"
-
-
-def _show_body(body: bytes | str | None) -> Any:
-    if body is None or body == b"":
-        return None
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        return body.decode("utf-8", "replace") if isinstance(body, bytes) else body
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,33 +108,52 @@ class JournalFilter:
     since: float | None = None  # mock time, inclusive
     request_id: str | None = None
     warned: bool = False  # only entries with hygiene warnings
-    limit: int | None = None  # the newest N of the matches
+    limit: int | None = None  # page size; without ``offset``: the newest N of the matches
+    offset: int | None = None  # page start among the matches, oldest first
 
     def accepts(self, entry: Entry) -> bool:
-        _, time, method, path, key, status, _, request_id, warnings, _ = entry
+        _, time, method, path, key, status, _, request_id, warnings, *_ = entry
         return (
-            (self.key is None or key == self.key)
+            (self.key is None or key == clip(self.key))
             and (self.path is None or path.startswith(self.path))
             and (self.method is None or method == self.method)
             and (self.status is None or status == self.status)
             and (self.since is None or time >= self.since)
-            and (self.request_id is None or request_id == self.request_id)
+            and (self.request_id is None or request_id == clip(self.request_id))
             and (not self.warned or bool(warnings))
         )
 
 
-class Journal:
-    """Every gateway call, oldest first, bounded to the newest ``capacity`` entries."""
+@dataclass(frozen=True, slots=True)
+class JournalPage:
+    entries: list[dict[str, Any]]
+    total: int  # matches in all
+    next_offset: int | None  # where the next page starts; None: this is the last
 
-    def __init__(self, capacity: int) -> None:
-        if capacity < 1:
-            raise ValueError("the journal needs room for at least one entry")
-        self._entries: deque[Entry] = deque(maxlen=capacity)
+
+def _weigh(*texts: bytes | str | None) -> int:
+    return ENTRY_OVERHEAD + sum(len(text) for text in texts if text is not None)
+
+
+class Journal:
+    """Every gateway call, oldest first, bounded to the newest ``capacity`` entries and to
+    ``max_bytes`` of kept texts in all."""
+
+    def __init__(self, capacity: int, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self._entries: ByteBoundedLog[Entry] = ByteBoundedLog(capacity, max_bytes)
         self._seq = 0
 
     @property
     def capacity(self) -> int:
-        return self._entries.maxlen or 0
+        return self._entries.capacity
+
+    @property
+    def max_bytes(self) -> int:
+        return self._entries.max_bytes
+
+    @property
+    def total_bytes(self) -> int:
+        return self._entries.total_bytes
 
     @property
     def recorded(self) -> int:
@@ -154,26 +171,43 @@ class Journal:
         key: str | None,
         status: int | None,
         note: JournalNote | None = None,
+        error: str | None = None,
     ) -> None:
         """Append one call; ``note`` carries what the gateway pipeline learned about it."""
         self._seq += 1
-        entry: Entry
-        if note is None:
-            entry = (self._seq, time, method, path, key, status, None, None, (), ())
-        else:
-            raw = note.body
-            body = None if raw is None else keep_body(raw)
-            entry = (
-                self._seq, time, method, path, key, status, body, note.request_id,
-                note.warnings, note.faults,
-            )  # fmt: skip
-        self._entries.append(entry)
+        raw = None if note is None else note.body
+        request_id = None if note is None else note.request_id
+        truncated: tuple[str, ...] = ()
+        body: bytes | str | None = None
+        if raw is not None:
+            body = keep_body(raw)
+            if body is not raw:
+                truncated = ("body",)
+        kept_path = clip(path, PATH_CAP)
+        kept_key = clip_optional(key)
+        kept_id = clip_optional(request_id)
+        if kept_path is not path:
+            truncated += ("path",)
+        if kept_key is not key:
+            truncated += ("key",)
+        if kept_id is not request_id:
+            truncated += ("request_id",)
+        entry: Entry = (
+            self._seq, time, method, kept_path, kept_key, status, body, kept_id,
+            () if note is None else note.warnings, () if note is None else note.faults,
+            None if raw is None else len(raw), truncated, error,
+        )  # fmt: skip
+        self._entries.append(entry, _weigh(kept_path, kept_key, body, kept_id))
+
+    def page(self, where: JournalFilter) -> JournalPage:
+        """One page of the matches, turned into JSON (only that page is)."""
+        found = [entry for entry in self._entries if where.accepts(entry)]
+        limit = len(found) if where.limit is None else where.limit
+        start, stop, next_offset = page_bounds(len(found), limit, where.offset)
+        return JournalPage([entry_json(e) for e in found[start:stop]], len(found), next_offset)
 
     def select(self, where: JournalFilter) -> list[dict[str, Any]]:
-        found = [entry for entry in self._entries if where.accepts(entry)]
-        if where.limit is not None:
-            found = found[-where.limit :] if where.limit else []
-        return [entry_json(entry) for entry in found]
+        return self.page(where).entries
 
     def clear(self) -> None:
         self._entries.clear()

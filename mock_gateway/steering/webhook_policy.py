@@ -2,8 +2,16 @@
 
 The mock must never become a source of traffic to other people's servers: fuzzers send it
 arbitrary ``X-Webhook-URL`` values. So the allow decision is made from the URL's *literal*
-host (no DNS lookup, which could itself leak the name or be steered by a hostile resolver):
-loopback addresses and ``localhost`` are allowed, everything else only when listed.
+host (no DNS lookup, which could itself leak the name or be steered by a hostile resolver),
+and the connection then goes to the address that was judged, not to a name resolved later.
+
+One rule decides loopback: the host is exactly ``localhost`` (connected to as 127.0.0.1) or
+an IP address written the one way every parser reads alike (dotted quad or bracketed IPv6)
+inside 127.0.0.0/8 or ::1. Any other spelling is refused, with the spelling to use instead:
+a trailing dot (``localhost.``, ``127.0.0.1.``: a fully qualified name that goes to DNS),
+IPv4 shorthands (``127.1``, ``0x7f000001``, ``2130706433``: only a resolver calls them
+loopback) and IPv4-mapped IPv6 (``[::ffff:127.0.0.1]``). Everything else is called only when
+listed (``--webhook-allow-host``); a listed *name* is the one case the system resolves.
 """
 
 from __future__ import annotations
@@ -18,6 +26,15 @@ from dataclasses import dataclass
 from mock_gateway.validation.urls import BadUrl, parse_url
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOCALHOST_ADDRESS = "127.0.0.1"  # where ``localhost`` is connected to, without a lookup
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a webhook URL that may be called is connected to."""
+
+    address: str  # an IP literal, or a name the user listed (then, only then, resolved)
+    host: str  # the URL's literal host (sent as the Host header, and for TLS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +42,8 @@ class WebhookSettings:
     allow_hosts: tuple[str, ...] = ()
     max_attempts: int = 5
     backoff_seconds: float = 1.0  # first retry; then doubling
-    timeout_seconds: float = 10.0  # per attempt, real time
+    timeout_seconds: float = 10.0  # per attempt as a whole (connect to last byte), real time
+    per_host_concurrency: int = 4  # attempts at once to one receiver (scheme, host, port)
     signing_secret: str | None = None  # whsec_...: sign per Standard Webhooks
 
 
@@ -50,31 +68,103 @@ class HostPolicy:
 
     def refusal(self, url: str) -> str | None:
         """None when ``url`` may be called; otherwise why not and how to allow it."""
+        decision = self.decide(url)
+        return decision if isinstance(decision, str) else None
+
+    def decide(self, url: str) -> Target | str:
+        """Where to connect for ``url``, or why it is not called. Never resolves a name."""
         host = host_of(url)
-        if host is None:
+        if not host:
             return "the URL has no host"
-        if host == "localhost" or host in self.names:
-            return None
+        if host == "localhost":
+            return Target(LOCALHOST_ADDRESS, host)
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
             address = None
-        if address is not None and (
-            address.is_loopback or any(address in network for network in self.networks)
-        ):
-            return None
+        if address is not None:
+            mapped = getattr(address, "ipv4_mapped", None)
+            if mapped is not None:
+                return _refused(host, f"an IPv4-mapped IPv6 address: write it as {mapped}")
+            if address.is_loopback or any(address in network for network in self.networks):
+                return Target(address.compressed, host)
+            return _refused(host, "not loopback")
+        if host.endswith("."):
+            return _refused(
+                host,
+                "a fully qualified name (trailing dot), which goes to DNS: write "
+                f"{host.rstrip('.') or 'the host'} without the dot",
+            )
+        shorthand = _ipv4_shorthand(host)
+        if shorthand is not None:
+            return _refused(host, f"a shorthand IPv4 spelling: write it as {shorthand}")
+        if host in self.names:
+            return Target(host, host)
+        return _refused(host, "not loopback")
+
+
+def _refused(host: str, why: str) -> str:
+    """The reason a host is not called; a host that is merely not loopback is named in the
+    option that would allow it, a misspelt one gets the spelling to use."""
+    if why == "not loopback":
         shown = f"[{host}]" if ":" in host else host
         return (
-            f"host {host!r} is not loopback, so the mock does not call it; "
-            f"start it with --webhook-allow-host {shown} (or webhooks.allow_hosts in a "
-            "config or scenario file) to allow it"
+            f"host {host!r} is not loopback, so the mock does not call it; start it with "
+            f"--webhook-allow-host {shown} (or webhooks.allow_hosts in a config or scenario "
+            "file) to allow it"
         )
+    return (
+        f"host {host!r} is not called: it is {why} (loopback is localhost, 127.0.0.0/8 or "
+        "[::1], written in full; other hosts need --webhook-allow-host)"
+    )
+
+
+def _ipv4_shorthand(host: str) -> str | None:
+    """The dotted quad a resolver would read ``host`` as (``127.1``, ``0x7f000001``,
+    ``0177.0.0.1``), or None: the rules of C's ``inet_aton``, which the system resolver
+    applies before it looks a name up. One to four numbers, each decimal, octal (a leading 0)
+    or hex (0x); the last fills the bytes the others leave."""
+    parts = host.split(".")
+    if not 1 <= len(parts) <= 4:
+        return None
+    values: list[int] = []
+    for part in parts:
+        try:
+            if part[:2] in ("0x", "0X"):
+                value = int(part[2:], 16)
+            elif len(part) > 1 and part.startswith("0"):
+                value = int(part, 8)
+            else:
+                value = int(part, 10)
+        except ValueError:  # also an empty part, a sign or a space
+            return None
+        if not part.isalnum():
+            return None
+        values.append(value)
+    *leading, last = values
+    if any(value > 255 for value in leading) or last >= 256 ** (4 - len(leading)):
+        return None
+    number = 0
+    for value in leading:
+        number = number * 256 + value
+    number = (number << (8 * (4 - len(leading)))) | last
+    return str(ipaddress.IPv4Address(number))
 
 
 def host_of(url: str) -> str | None:
-    """The literal host of ``url``, lower-cased, without brackets or a trailing dot."""
+    """The literal host of ``url``, lower-cased, without brackets (a trailing dot kept:
+    ``localhost.`` is another name than ``localhost``)."""
     parsed = parse_url(url)
-    return None if isinstance(parsed, BadUrl) or not parsed.host else parsed.host
+    return None if isinstance(parsed, BadUrl) or not parsed.host else parsed.literal_host
+
+
+def hide_password(url: str) -> str:
+    """``url`` with the password of its userinfo (if any) replaced by ``****``."""
+    parsed = parse_url(url)
+    if isinstance(parsed, BadUrl) or parsed.userinfo is None or ":" not in parsed.userinfo:
+        return url
+    user = parsed.userinfo.split(":", 1)[0]
+    return url.replace(f"{parsed.userinfo}@", f"{user}:****@", 1)
 
 
 def backoff_seconds(attempt: int, first: float, cap: float = 3600.0) -> float:

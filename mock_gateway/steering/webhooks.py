@@ -4,7 +4,13 @@ Delivery never runs inside a request: the pipeline reports a finished job's webh
 (with the exact status body bytes a poll gets), ``MockState.carry_out`` *enqueues* it, and
 the app's ticker starts due attempts as background tasks. The
 retry schedule is kept in mock time, so with a frozen clock a test steps retries by
-advancing the clock. Every attempt is recorded; the log keeps the newest N deliveries.
+advancing the clock. Every attempt is recorded; the log keeps the newest N deliveries, and
+no more than ``max_bytes`` of them.
+
+An attempt is bounded as a whole (``timeout_seconds`` from connect to the last byte, not per
+read: a receiver dripping a byte a second cannot hold it longer), and each receiver (scheme,
+host and port) gets at most ``per_host_concurrency`` attempts at once, so a slow receiver
+queues its own deliveries instead of taking every slot from the healthy ones.
 """
 
 from __future__ import annotations
@@ -17,14 +23,18 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from mock_gateway.core import format_timestamp
 from mock_gateway.steering.clock import Clock
 from mock_gateway.steering.hygiene import Bounded
 from mock_gateway.steering.journal import redact_key
 from mock_gateway.steering.webhook_policy import (
     HostPolicy,
+    Target,
     WebhookSettings,
     backoff_seconds,
+    hide_password,
     host_of,
     secret_bytes,
     signature_headers,
@@ -36,6 +46,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("mock_gateway.steering.webhooks")
 
 USER_AGENT = "seedream-gateway-mock (webhook)"
+DELIVERY_OVERHEAD = 1024  # bytes a delivery weighs besides its URL, body and attempts
+ATTEMPT_WEIGHT = 512  # bytes one recorded attempt weighs (its headers are small)
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -72,13 +85,23 @@ class Delivery:
     reason: str | None = None
     next_at: float | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    target: Target | None = None  # where the attempts connect (None: blocked)
+
+    @property
+    def origin(self) -> str:
+        """The receiver, for per-host concurrency: scheme, connect address and port."""
+        import httpx  # late: the mock starts without it
+
+        parts = httpx.URL(self.url)
+        address = self.target.address if self.target is not None else parts.host
+        return f"{parts.scheme}://{address}:{parts.port or 0}"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "request_id": self.request_id,
             "key": redact_key(self.key),
-            "url": self.url,
+            "url": hide_password(self.url),
             "state": self.state,
             "reason": self.reason,
             "created_at": format_timestamp(self.created),
@@ -88,12 +111,37 @@ class Delivery:
         }
 
 
+async def _post(
+    http: httpx.AsyncClient, delivery: Delivery, headers: dict[str, str], timeout: float
+) -> int:
+    """POST the body to the address the policy checked (never a name resolved now): the
+    URL's host is replaced by that address, and the Host header (and TLS name) keep the
+    URL's own host."""
+    import httpx  # late: the mock starts without it
+
+    url = httpx.URL(delivery.url)
+    extensions: dict[str, str] = {}
+    sent = dict(headers)
+    target = delivery.target
+    if target is not None and target.address != url.host:
+        sent["host"] = url.netloc.decode("ascii")
+        if url.scheme == "https":
+            extensions["sni_hostname"] = url.host
+        url = url.copy_with(host=target.address)
+    request = http.build_request(
+        "POST", url, content=delivery.body, headers=sent, timeout=timeout, extensions=extensions
+    )
+    response = await http.send(request, stream=True)
+    await response.aclose()
+    return response.status_code
+
+
 def _parsers_disagree(url: str) -> str | None:
     """Belt and braces: the host httpx would connect to must be the one the policy judged."""
     import httpx  # late: the mock starts without it (the first answer comes sooner)
 
     try:
-        connects_to = httpx.URL(url).host.lower().rstrip(".")
+        connects_to = httpx.URL(url).host.lower()
     except Exception:
         connects_to = None
     if connects_to != host_of(url):
@@ -102,12 +150,17 @@ def _parsers_disagree(url: str) -> str | None:
 
 
 class WebhookDispatcher:
-    def __init__(self, settings: WebhookSettings, capacity: int) -> None:
+    def __init__(
+        self, settings: WebhookSettings, capacity: int, *, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
         self.settings = settings
         self.policy = HostPolicy.from_allowed(settings.allow_hosts)
         self._key = secret_bytes(settings.signing_secret) if settings.signing_secret else None
         self.capacity = capacity
+        self.max_bytes = max_bytes
         self._log: OrderedDict[str, Delivery] = OrderedDict()
+        self._log_bytes = 0
+        self._per_host: dict[str, anyio.CapacityLimiter] = {}
         self._due: list[tuple[float, int, Delivery]] = []
         self._seq = 0
         self._generation = 0
@@ -118,23 +171,42 @@ class WebhookDispatcher:
         """Forget every delivery; attempts still in flight finish but are not retried."""
         self._generation += 1
         self._log.clear()
+        self._log_bytes = 0
         self._due.clear()
 
     def enqueue(self, request_id: str, key: str, url: str, body: bytes, now: float) -> Delivery:
         delivery = Delivery(f"msg_{request_id}", request_id, key, url, body, now, self._generation)
-        self._log[delivery.id] = delivery
-        while len(self._log) > self.capacity:
-            self._log.popitem(last=False)
-        refusal = self.policy.refusal(url) or _parsers_disagree(url)
-        if refusal is not None:
+        self._keep(delivery)
+        decision = self.policy.decide(url)
+        if isinstance(decision, str) or _parsers_disagree(url) is not None:
+            refusal = decision if isinstance(decision, str) else _parsers_disagree(url)
             delivery.state, delivery.reason = "blocked", refusal
             host = host_of(url) or url
             if self._blocked_hosts.get(host) is None:
                 self._blocked_hosts.put(host, True)
                 log.warning("webhook not delivered: %s", refusal)
             return delivery
+        delivery.target = decision
         self._schedule(delivery, now)
         return delivery
+
+    def _weight(self, delivery: Delivery) -> int:
+        attempts = self.settings.max_attempts * ATTEMPT_WEIGHT
+        return DELIVERY_OVERHEAD + len(delivery.url) + len(delivery.body) + attempts
+
+    def _keep(self, delivery: Delivery) -> None:
+        """Log ``delivery``, forgetting the oldest beyond the entry and byte budgets (their
+        scheduled attempts still run: the schedule holds them, not the log)."""
+        previous = self._log.pop(delivery.id, None)
+        if previous is not None:
+            self._log_bytes -= self._weight(previous)
+        self._log[delivery.id] = delivery
+        self._log_bytes += self._weight(delivery)
+        while len(self._log) > 1 and (
+            len(self._log) > self.capacity or self._log_bytes > self.max_bytes
+        ):
+            _, dropped = self._log.popitem(last=False)
+            self._log_bytes -= self._weight(dropped)
 
     def _schedule(self, delivery: Delivery, at: float) -> None:
         delivery.state, delivery.next_at = "pending", at
@@ -180,19 +252,17 @@ class WebhookDispatcher:
         started = time.perf_counter()
         status: int | None = None
         error: str | None = None
+        limit = self.settings.timeout_seconds
+        timeout = f"timeout after {limit:g} s"  # the whole attempt, not one read
         try:
-            async with http.stream(
-                "POST",
-                delivery.url,
-                content=delivery.body,
-                headers=headers,
-                timeout=self.settings.timeout_seconds,
-            ) as response:
-                status = response.status_code
-            if not 200 <= status < 300:
+            with anyio.move_on_after(limit) as bound:
+                status = await _post(http, delivery, headers, limit)
+            if bound.cancelled_caught:
+                status, error = None, timeout
+            elif status is not None and not 200 <= status < 300:
                 error = f"HTTP {status}: not a 2xx answer"
         except httpx.TimeoutException:
-            error = f"timeout after {self.settings.timeout_seconds:g} s"
+            error = timeout
         except Exception as exc:  # connection refused, reset, bad URL ...: recorded, retried
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         finally:
@@ -201,6 +271,29 @@ class WebhookDispatcher:
         number = len(delivery.attempts) + 1
         delivery.attempts.append(Attempt(number, now, status, error, duration_ms, headers))
         self._after_attempt(delivery, error, due + max(0.0, clock.now() - clock_before))
+
+    async def deliver(
+        self,
+        delivery: Delivery,
+        due: float,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        limiter: anyio.CapacityLimiter,
+    ) -> None:
+        """``attempt``, once both this receiver's slot and one of the shared ``limiter``'s
+        are free (the receiver's first, so waiting on a slow one holds no shared slot)."""
+        origin = delivery.origin
+        host_limiter = self._per_host.get(origin)
+        if host_limiter is None:
+            host_limiter = anyio.CapacityLimiter(self.settings.per_host_concurrency)
+            self._per_host[origin] = host_limiter
+        try:
+            async with host_limiter, limiter:
+                await self.attempt(delivery, due, http, clock)
+        finally:
+            stats = host_limiter.statistics()
+            if stats.borrowed_tokens == 0 and stats.tasks_waiting == 0:
+                self._per_host.pop(origin, None)
 
     def _after_attempt(self, delivery: Delivery, error: str | None, now: float) -> None:
         if error is None:
@@ -223,8 +316,15 @@ class WebhookDispatcher:
     def select(
         self, *, key: str | None = None, request_id: str | None = None, state: str | None = None
     ) -> list[dict[str, Any]]:
+        found = self.matching(key=key, request_id=request_id, state=state)
+        return [delivery.to_json() for delivery in found]
+
+    def matching(
+        self, *, key: str | None = None, request_id: str | None = None, state: str | None = None
+    ) -> list[Delivery]:
+        """The logged deliveries that match, oldest first (not yet turned into JSON)."""
         return [
-            delivery.to_json()
+            delivery
             for delivery in self._log.values()
             if (key is None or delivery.key == key)
             and (request_id is None or delivery.request_id == request_id)

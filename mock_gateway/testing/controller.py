@@ -167,8 +167,21 @@ class MockController:
         shows only its key's calls unless ``all_keys=True``."""
         if not all_keys and "key" not in filters:
             filters["key"] = self.key
-        entries: list[dict[str, Any]] = self._call("GET", "/requests", None, **filters)["requests"]
-        return entries
+        return self._every("/requests", "requests", **filters)
+
+    def _every(self, route: str, name: str, /, **filters: Any) -> list[dict[str, Any]]:
+        """Every item of a paged list (or the one page asked for with ``limit``/``offset``)."""
+        if "limit" in filters or "offset" in filters:
+            page: list[dict[str, Any]] = self._call("GET", route, None, **filters)[name]
+            return page
+        found: list[dict[str, Any]] = []
+        offset: int | None = 0
+        while offset is not None:
+            answer = self._call("GET", route, None, offset=offset, **filters)
+            found.extend(answer[name])
+            offset = answer.get("next_offset")
+            filters.pop("wait", None)  # waiting once is enough
+        return found
 
     def warnings(self, **filters: Any) -> list[dict[str, str]]:
         """The client-hygiene warnings of the journal entries, flattened."""
@@ -182,10 +195,7 @@ class MockController:
         seconds) until none is in flight or due now."""
         if not all_keys and "key" not in filters:
             filters["key"] = self.key
-        found: list[dict[str, Any]] = self._call("GET", "/webhooks", None, wait=wait, **filters)[
-            "webhooks"
-        ]
-        return found
+        return self._every("/webhooks", "webhooks", wait=wait, **filters)
 
 
 def _param(value: Any) -> str:

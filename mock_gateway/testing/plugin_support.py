@@ -53,7 +53,7 @@ class MockGateway(MockController):
 
     @property
     def keys(self) -> list[str]:
-        return [str(info["key"]) for info in self._call("GET", "/keys")["keys"]]
+        return [str(info["key"]) for info in self._every("/keys", "keys")]
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"

@@ -7,7 +7,6 @@ to an image, file formats in URLs, the webhook URL) is checked here.
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,8 +14,10 @@ from typing import Any
 
 from mock_gateway.core import JobSpec
 from mock_gateway.imaging import ACCEPTED, BYTEPLUS_ACCEPTED, ImageInfo, InvalidImage, probe_image
+from mock_gateway.validation.body import parse_json
 from mock_gateway.validation.contract import Operation, RequestSchemas
 from mock_gateway.validation.messages import describe, field_name
+from mock_gateway.validation.rejection import Rejection, bad_request
 from mock_gateway.validation.sizing import output_size
 from mock_gateway.validation.urls import (
     BYTEPLUS_FORMATS,
@@ -27,23 +28,18 @@ from mock_gateway.validation.urls import (
     parse_url,
 )
 
+__all__ = [
+    "ParsedSubmit",
+    "Rejection",
+    "bad_request",
+    "check_webhook_url",
+    "parse_json",
+    "parse_submit",
+]
+
+MAX_INPUT_BYTES = 10 * 1024 * 1024  # facts B8: an input image is at most 10 MB
 _DATA_URL = re.compile(r"^data:image/([a-z]+);base64,(.*)$", re.DOTALL)
 MAX_URL_LENGTH = 2048
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    status: int
-    error: str
-    message: str
-
-    def body(self) -> dict[str, str]:
-        """The gateway's ``{"error", "message"}`` body (the proxy answers it locally)."""
-        return {"error": self.error, "message": self.message}
-
-
-def bad_request(message: str) -> Rejection:
-    return Rejection(400, "Bad Request", message)
 
 
 @dataclass(slots=True)
@@ -92,46 +88,12 @@ class ParsedSubmit:
         )
 
 
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        return bool(_LONE_SURROGATE.search(value))
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(item) for item in value)
-    return False
-
-
 def check_content_type(content_type: str) -> Rejection | None:
     """A submit body must be declared ``application/json`` (parameters such as a charset
     are fine)."""
     if content_type.split(";")[0].strip().lower() != "application/json":
         return bad_request(f"Content-Type: must be application/json (got {content_type or 'none'})")
     return None
-
-
-def parse_json(raw: bytes) -> Any | Rejection:
-    try:
-        body = json.loads(raw)
-        # JSON may escape half of a surrogate pair on its own ("\ud800"): such a string is
-        # not Unicode text, and it would break every later step that encodes it.
-        if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(body):
-            return bad_request("body: a string contains a lone UTF-16 surrogate (\\ud800-\\udfff)")
-        return body
-    except UnicodeDecodeError:
-        return bad_request("body: must be UTF-8 encoded JSON")
-    except json.JSONDecodeError as exc:
-        return bad_request(
-            f"body: malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        )
-    except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        return bad_request(f"body: malformed JSON: {exc}")
-    except RecursionError:
-        return bad_request("body: malformed JSON: nested too deeply")
 
 
 def check_webhook_url(url: str | None) -> Rejection | None:
@@ -222,6 +184,8 @@ def _inspect_ref(ref: str, formats: tuple[str, ...]) -> str | bytes | None:
     if match:
         if match.group(1) not in formats:
             return f"unsupported image format '{match.group(1)}' (accepted: {accepted})"
+        if len(match.group(2)) // 4 * 3 > MAX_INPUT_BYTES:  # refused before decoding
+            return f"image is over the {MAX_INPUT_BYTES // 2**20} MB limit"
         if not canonical_base64(match.group(2)):
             return "the data URL is not valid base64 (padded, without whitespace)"
         return base64.b64decode(match.group(2))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # What no URL contains: ASCII controls and space, DEL, C1 controls, the rest of ECMA-262's
 # whitespace (so a client validating with JavaScript and the mock agree), and the backslash
@@ -98,6 +98,9 @@ class Url:
     path: str
     query: str | None = None
     userinfo: str | None = None
+    # The host as written (lower-cased, without brackets) with any trailing dots: the webhook
+    # policy needs it, since "localhost." is a fully qualified name that goes to DNS.
+    literal_host: str = field(default="", compare=False)
 
     @property
     def extension(self) -> str | None:
@@ -149,6 +152,7 @@ def parse_url(text: object) -> Url | BadUrl:
         path=path,
         query=query,
         userinfo=userinfo if at else None,
+        literal_host=host.lower(),
     )
 
 

@@ -23,6 +23,7 @@ from mock_gateway.steering.hygiene import Hygiene
 from mock_gateway.steering.journal import Journal
 from mock_gateway.steering.webhooks import Delivery, WebhookDispatcher
 from mock_gateway.validation.contract import load_request_schemas
+from mock_gateway.web.aborts import ClientDisconnect, client_disconnected
 from mock_gateway.web.asgi import MockApp
 from mock_gateway.web.gc_policy import GcPolicy
 from mock_gateway.web.inputs import RemoteInputs
@@ -62,13 +63,15 @@ def build_state(
         images=ImageCache(settings.media_cache_bytes),
         remote_inputs=RemoteInputs(enabled=settings.fetch_remote_inputs, http=http),
         faults=FaultBook(settings.core.seed, settings.faults),
-        journal=Journal(settings.journal_size),
+        journal=Journal(settings.journal_size, settings.journal_bytes),
         hygiene=Hygiene(
             min_poll_seconds=settings.min_poll_seconds,
             duplicate_window_seconds=settings.duplicate_window_seconds,
             capacity=settings.journal_size,
         ),
-        webhooks=WebhookDispatcher(settings.webhooks, settings.journal_size),
+        webhooks=WebhookDispatcher(
+            settings.webhooks, settings.journal_size, max_bytes=settings.journal_bytes
+        ),
         fault_endpoints=fault_endpoints(),
         http=http,
         initial_rate=initial_rate,
@@ -78,9 +81,8 @@ def build_state(
 async def _deliver(
     state: MockState, delivery: Delivery, due: float, limiter: anyio.CapacityLimiter
 ) -> None:
-    async with limiter:
-        assert state.http is not None  # the ticker starts deliveries only with a client
-        await state.webhooks.attempt(delivery, due, state.http, state.clock)
+    assert state.http is not None  # the ticker starts deliveries only with a client
+    await state.webhooks.deliver(delivery, due, state.http, state.clock, limiter)
     state.waker.wake()  # a failed attempt has a retry to schedule
 
 
@@ -166,7 +168,12 @@ def create_app(
         state,
         routes=[*gateway_routes(operations), *media_routes(), *control],
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={
+            HTTPException: http_error,
+            ClientDisconnect: client_disconnected,
+            Exception: server_error,
+        },
     )
+    app.router.redirect_slashes = False  # APIM answers 404 for "/path/", never a redirect
     app.state.mock = state
     return app

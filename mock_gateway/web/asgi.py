@@ -16,6 +16,7 @@ import anyio
 from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
+from mock_gateway.web.aborts import ERROR_KEY, stopped_mid_request
 from mock_gateway.web.parse import key_of
 
 if TYPE_CHECKING:
@@ -77,13 +78,20 @@ class MockApp(Starlette):
 
         try:
             await super().__call__(scope, receive, tap)
+        except anyio.get_cancelled_exc_class():
+            # The server is stopping: answer 503 and end quietly (re-raising would only
+            # have uvicorn print a traceback per request still running).
+            await stopped_mid_request(scope, send, answered=status is not None)
         finally:
             outcome = outcome_of(scope)
             dropped = outcome is not None and outcome.drop
-            if status is None and not dropped:
+            error = scope.get(ERROR_KEY)
+            if error is not None:
+                status = None
+            elif status is None and not dropped:
                 status = 500  # an exception escaped before any answer
             note = None if outcome is None else outcome.note
             key = key_of(scope) if note is None else note.key
-            state.journal.record(started, scope["method"], scope["path"], key, status, note)
+            state.journal.record(started, scope["method"], scope["path"], key, status, note, error)
         if dropped:
             await drop_connection(send)

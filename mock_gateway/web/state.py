@@ -27,8 +27,6 @@ from mock_gateway.web.inputs import RemoteInputs
 if TYPE_CHECKING:
     import httpx  # imported when the first webhook or remote input needs it
 
-COMPUTE_THREADS = 2  # big bodies parsed (and images decoded) at once; the rest wait
-
 
 class Waker:
     """Lets a request (a clock step, a new webhook) cut the ticker's sleep short."""
@@ -79,9 +77,10 @@ class MockState:
         )
 
     def compute_limiter(self) -> anyio.CapacityLimiter:
-        """Worker threads for the pipeline's heavy steps, two at a time (made in the loop)."""
+        """Worker threads for the pipeline's heavy steps, ``decode_concurrency`` (2) at a
+        time (made in the loop)."""
         if self._compute is None:
-            self._compute = anyio.CapacityLimiter(COMPUTE_THREADS)
+            self._compute = anyio.CapacityLimiter(self.settings.decode_concurrency)
         return self._compute
 
     def now(self) -> float:
@@ -92,11 +91,14 @@ class MockState:
         self.carry_out(self.world.advance(self.clock.now()))
 
     def carry_out(self, advanced: Advance) -> None:
-        """Hand the webhooks that fell due to the dispatcher; wake the ticker to send them."""
+        """Hand the webhooks that fell due to the dispatcher; wake the ticker to send them;
+        drop the cached renders of jobs that expired."""
         for due in advanced.webhooks:
             self.webhooks.enqueue(due.request_id, due.key, due.url, due.body, due.at)
         if advanced.finished:
             self.waker.wake()
+        for request_id in self.core.queue.take_gone():  # expired jobs' renders leave the cache
+            self.images.discard_prefix(f"{request_id}/")
 
     async def settle(self, seconds: float) -> bool:
         """Wait (at most ``seconds`` of real time) until every job transition and webhook
@@ -117,6 +119,7 @@ class MockState:
         self.clock.set_rate(self.initial_rate)
         self.core.reset(self.clock.now())
         self.world.reset()
+        self.images.clear()
         self.faults.reset(self.settings.core.seed, self.settings.faults)
         self.journal.clear()
         self.hygiene.clear()

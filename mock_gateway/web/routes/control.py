@@ -19,15 +19,19 @@ from starlette.routing import Route
 from mock_gateway.core import KeySettings, RateLimit, format_timestamp
 from mock_gateway.core.gateway import Account
 from mock_gateway.core.wallet import micros_to_usd
+from mock_gateway.steering.bounded import page_bounds
 from mock_gateway.web.parse import mock_state
 from mock_gateway.web.responses import JSONBody
 from mock_gateway.web.routes.control_input import (
+    PAGE_PARAMS,
     BadInput,
     guarded,
     json_body,
     number,
     only,
     problem,
+    query,
+    query_page,
 )
 from mock_gateway.web.routes.control_logs import log_routes
 from mock_gateway.web.state import MockState
@@ -147,6 +151,8 @@ async def put_key(request: Request) -> Response:
         limits = _rate_limits(body["rate_limits"], limits)
         state.core.refill_limits(key)  # new limits start with a full bucket
     settings = KeySettings(key, balance, forbidden, limits, note)
+    if "balance_usd" in body:  # a set balance includes any refund still due (docs/fidelity.md)
+        state.core.waive_refunds(key)
     account = state.core.put_account(settings)
     return JSONBody(key_document(state, account), status_code=200 if current else 201)
 
@@ -165,8 +171,11 @@ async def delete_key(request: Request) -> Response:
 @guarded
 async def list_keys(request: Request) -> Response:
     state = mock_state(request)
-    keys = [key_document(state, account) for account in state.core.all_accounts()]
-    return JSONBody({"keys": keys})
+    limit, offset = query_page(query(request, PAGE_PARAMS))
+    accounts = state.core.all_accounts()
+    start, stop, next_offset = page_bounds(len(accounts), limit, offset or 0)
+    keys = [key_document(state, account) for account in accounts[start:stop]]
+    return JSONBody({"keys": keys, "total": len(accounts), "next_offset": next_offset})
 
 
 @guarded

@@ -21,6 +21,8 @@ from mock_gateway.web.streams import read_limited
 
 Handler = Callable[[Request], Awaitable[Response]]
 MAX_CONTROL_BODY = 1024 * 1024
+PAGE_LIMIT = 1000  # the most entries one list answer carries (and the default page size)
+PAGE_PARAMS = ("limit", "offset")
 TOKEN_HEADER = "x-mock-control-token"
 
 
@@ -124,3 +126,10 @@ def query_bool(params: dict[str, str], name: str) -> bool:
     if text not in ("true", "false", "1", "0"):
         raise BadInput(f"{name}: must be true or false (got {text[:60]!r})")
     return text in ("true", "1")
+
+
+def query_page(params: dict[str, str]) -> tuple[int, int | None]:
+    """``limit`` (default and at most ``PAGE_LIMIT``) and ``offset`` (None when not sent)
+    of a paged list; the answer then carries ``total`` and ``next_offset``."""
+    limit = query_int(params, "limit", 0, PAGE_LIMIT)
+    return (PAGE_LIMIT if limit is None else limit), query_int(params, "offset", 0, 2**62)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mock_gateway.steering.bounded import page_bounds
 from mock_gateway.steering.faults import FaultError, FaultSpec, describe, parse_rule
 from mock_gateway.steering.journal import JournalFilter
 from mock_gateway.web.parse import mock_state
 from mock_gateway.web.responses import JSONBody
 from mock_gateway.web.routes.control_input import (
+    PAGE_PARAMS,
     BadInput,
     guarded,
     json_body,
@@ -21,6 +21,7 @@ from mock_gateway.web.routes.control_input import (
     query_bool,
     query_int,
     query_number,
+    query_page,
 )
 
 WEBHOOK_STATES = ("pending", "in_flight", "delivered", "failed", "blocked")
@@ -73,6 +74,7 @@ async def delete_fault(request: Request) -> Response:
 
 
 def journal_filter(params: dict[str, str]) -> JournalFilter:
+    limit, offset = query_page(params)
     return JournalFilter(
         key=params.get("key"),
         path=params.get("path"),
@@ -81,7 +83,8 @@ def journal_filter(params: dict[str, str]) -> JournalFilter:
         since=query_number(params, "since", 0, 1e12),
         request_id=params.get("request_id"),
         warned=query_bool(params, "warned"),
-        limit=query_int(params, "limit", 0, 10_000_000),
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -89,11 +92,21 @@ def journal_filter(params: dict[str, str]) -> JournalFilter:
 async def list_requests(request: Request) -> Response:
     """The journal, oldest first; filters combine (key, path prefix, status, since ...)."""
     state = mock_state(request)
-    names = ["key", "path", "method", "status", "since", "request_id", "warned", "limit"]
+    names = ["key", "path", "method", "status", "since", "request_id", "warned", *PAGE_PARAMS]
     where = journal_filter(query(request, names))
     journal = state.journal
-    found = journal.select(where)
-    return JSONBody({"requests": found, "recorded": journal.recorded, "capacity": journal.capacity})
+    page = journal.page(where)
+    return JSONBody(
+        {
+            "requests": page.entries,
+            "recorded": journal.recorded,
+            "capacity": journal.capacity,
+            "total": page.total,
+            "next_offset": page.next_offset,
+            "kept_bytes": journal.total_bytes,
+            "max_bytes": journal.max_bytes,
+        }
+    )
 
 
 @guarded
@@ -108,15 +121,18 @@ async def list_webhooks(request: Request) -> Response:
     """Every delivery with its attempts. ``?wait=S`` first waits (up to S real seconds) until
     no attempt is in flight or due, so a test reads a settled log."""
     state = mock_state(request)
-    params = query(request, ["key", "request_id", "state", "wait"])
+    params = query(request, ["key", "request_id", "state", "wait", *PAGE_PARAMS])
+    limit, offset = query_page(params)
     wanted = params.get("state")
     if wanted is not None and wanted not in WEBHOOK_STATES:
         raise BadInput(f"state: must be one of {', '.join(WEBHOOK_STATES)}")
     await state.settle(query_number(params, "wait", 0, MAX_WAIT_SECONDS) or 0.0)
-    found: list[dict[str, Any]] = state.webhooks.select(
+    found = state.webhooks.matching(
         key=params.get("key"), request_id=params.get("request_id"), state=wanted
     )
-    return JSONBody({"webhooks": found})
+    start, stop, next_offset = page_bounds(len(found), limit, offset or 0)
+    shown = [delivery.to_json() for delivery in found[start:stop]]
+    return JSONBody({"webhooks": shown, "total": len(found), "next_offset": next_offset})
 
 
 def log_routes() -> list[Route]:
