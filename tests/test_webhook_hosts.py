@@ -10,8 +10,8 @@ import pytest
 
 from gateway_helpers import KEY, T2I
 from mock_gateway.steering.webhook_policy import HostPolicy
-from seedream_contracts.loopback import LoopbackReceiver as WebhookReceiver
 from mock_helpers import running
+from seedream_contracts.loopback import LoopbackReceiver as WebhookReceiver
 
 pytestmark = pytest.mark.anyio
 
