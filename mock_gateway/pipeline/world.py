@@ -16,6 +16,7 @@ thousand.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from mock_gateway.core import GatewayCore, Job, JobStatus
@@ -91,6 +92,10 @@ class World:
 
     def job_count(self) -> int:
         return len(self.core.queue)
+
+    def jobs_newest_first(self) -> Iterator[Job]:
+        """Every job held, the most recently submitted first (the inspector's list)."""
+        return self.core.queue.newest_first()
 
     def unit_price_micros(self, operation_id: str) -> int:
         """One image's price (the contract's unless overridden), for an injected 402."""

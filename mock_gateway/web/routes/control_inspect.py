@@ -105,12 +105,13 @@ def jobs_page(
     key, model, status = params.get("key"), params.get("model"), params.get("status")
     if status is not None and status not in STATUSES:
         raise BadInput(f"status: must be one of {', '.join(STATUSES)} (got {status[:40]!r})")
-    queue = state.core.queue
+    world = state.world
     if key is None and model is None and status is None:
-        return list(itertools.islice(queue.newest_first(), offset, offset + limit)), len(queue)
+        page = itertools.islice(world.jobs_newest_first(), offset, offset + limit)
+        return list(page), world.job_count()
     found = [
         job
-        for job in queue.newest_first()
+        for job in world.jobs_newest_first()
         if (key is None or job.owner == key)
         and (model is None or model in (job.spec.slug, job.spec.model))
         and (status is None or job.status == status)
@@ -142,7 +143,7 @@ async def job_thumbnail(request: Request) -> Response:
     request_id: str = request.path_params["request_id"]
     filename: str = request.path_params["filename"]
     state.advance()
-    job = state.core.queue.get(request_id)
+    job = state.world.completed_job(request_id)
     render = None if job is None else render_request(job, filename)
     if render is None:
         return problem(404, "no such output (the job is unknown, not COMPLETED, or has fewer)")
