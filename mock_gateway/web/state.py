@@ -7,7 +7,7 @@ cause that needs the event loop: webhook deliveries, waking the ticker.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 from anyio.abc import TaskGroup
@@ -15,7 +15,7 @@ from anyio.abc import TaskGroup
 from mock_gateway.config.settings import Settings
 from mock_gateway.core import GatewayCore
 from mock_gateway.imaging import ImageCache, SampleImages
-from mock_gateway.pipeline import Advance, World
+from mock_gateway.pipeline import Advance, Outcome, World
 from mock_gateway.steering.clock import VirtualClock
 from mock_gateway.steering.faults import FaultBook
 from mock_gateway.steering.hygiene import Hygiene
@@ -26,6 +26,13 @@ from mock_gateway.web.inputs import RemoteInputs
 
 if TYPE_CHECKING:
     import httpx  # imported when the first webhook or remote input needs it
+
+
+class Durability(Protocol):
+    """Persistent state (``--state FILE``): what an answer that changed state waits on."""
+
+    async def wait(self) -> None:
+        """Return once every change made so far is committed to disk."""
 
 
 class Waker:
@@ -63,6 +70,7 @@ class MockState:
     initial_rate: float = 1.0
     waker: Waker = field(default_factory=Waker)
     tasks: TaskGroup | None = None  # the lifespan's task group (None without a lifespan)
+    durability: Durability | None = None  # None: state lives in memory only
     world: World = field(init=False)
     _compute: anyio.CapacityLimiter | None = None
 
@@ -82,6 +90,11 @@ class MockState:
         if self._compute is None:
             self._compute = anyio.CapacityLimiter(self.settings.decode_concurrency)
         return self._compute
+
+    def must_commit(self, outcome: Outcome) -> bool:
+        """Whether ``outcome``'s answer may only be sent once the change is on disk: a
+        submit's 202 (its job and its charge) with persistent state."""
+        return self.durability is not None and outcome.queued is not None
 
     def now(self) -> float:
         return self.clock.now()
