@@ -22,6 +22,7 @@ import pytest
 from mock_gateway.cli import build_parser, connection_limits
 from mock_gateway.config.settings import Settings
 from mock_gateway.steering.clock import VirtualClock
+from mock_gateway.steering.journal import JournalFilter
 from mock_gateway.testing.server_thread import ServerThread
 from mock_gateway.web.app import create_app
 from mock_gateway.web.fast import FastCycle
@@ -548,3 +549,32 @@ def test_a_cycle_looks_like_uvicorns_to_the_protocol() -> None:
     cycle = FastCycle("GET", "/", b"", None, "x", None, "http://h", None, "1.1", True)
     cycle.message_event.set()  # what connection_lost does
     assert not cycle.response_complete and not cycle.disconnected and cycle.more_body
+
+
+def stop_during_a_delay(fast_path: bool, delay_ms: int, grace: float) -> tuple[Any, Any]:
+    """Stop the server while a poll's injected latency runs; what the client and the
+    journal got."""
+    with serving(fast_path) as server:
+        server.thread.server.config.timeout_graceful_shutdown = grace  # type: ignore[assignment]
+        control(server.thread.port, "POST", "/_mock/faults", {"latency_ms": delay_ms})
+        with socket.create_connection(("127.0.0.1", server.thread.port), timeout=10) as sock:
+            sock.sendall(poll("nope"))
+            time.sleep(0.2)
+            server.thread.stop()
+            reader = Reader(sock)
+            reply = (reader.reply("GET"), reader.ends())
+        journal = server.state.journal.select(JournalFilter())
+        return reply, [
+            {**entry, "time": None} for entry in journal if "faults" not in entry["path"]
+        ]
+
+
+@pytest.mark.parametrize(("delay_ms", "grace"), [(400, 5.0), (3000, 0.3)])
+def test_stopping_answers_like_the_asgi_path(delay_ms: int, grace: float) -> None:
+    """SIGTERM's graceful stop: an answer due within the grace period is sent (and the
+    connection closed); one still waiting when it ends gets 503, journaled as stopped."""
+    fast, slow = (stop_during_a_delay(mode, delay_ms, grace) for mode in (True, False))
+    assert fast == slow
+    (status, headers, _), closed = fast[0]
+    assert closed and ("connection", "close") in headers
+    assert status == ("HTTP/1.1 404 Not Found" if grace > 1 else "HTTP/1.1 503 Service Unavailable")
