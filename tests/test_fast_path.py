@@ -73,6 +73,12 @@ def submit(key: str = "test-key", body: Any = None, path: str = T2I, **headers: 
     return request("POST", path, sent, raw)
 
 
+def post(body: bytes, headers: dict[str, str] | None = None, version: str = "1.1") -> bytes:
+    """A raw submit with the test key and a JSON type (``headers`` add or replace)."""
+    sent = {"Ocp-Apim-Subscription-Key": "test-key", "Content-Type": "application/json"}
+    return request("POST", T2I, {**sent, **(headers or {})}, body, version)
+
+
 def poll(request_id: str, key: str | None = "test-key", **headers: str) -> bytes:
     sent = {"Ocp-Apim-Subscription-Key": key} if key else {}
     return request("GET", f"/v2/requests/status/{request_id}", {**sent, **headers})
@@ -196,6 +202,7 @@ OTHER_SUBMITS = [
     "/byteplus/v1/getEditMultiImage",
 ]
 CHUNKED = b'{"prompt":"c","seed":11}'
+CHUNKED_TYPE = {"Transfer-Encoding": "chunked"}
 
 
 CORPUS: list[tuple[str, Step]] = [
@@ -232,15 +239,7 @@ CORPUS: list[tuple[str, Step]] = [
     ("broke key (402)", one(submit("broke-key"), "POST")),
     (
         "bad JSON (400)",
-        one(
-            request(
-                "POST",
-                T2I,
-                {"Ocp-Apim-Subscription-Key": "test-key", "Content-Type": "application/json"},
-                b"{no",
-            ),
-            "POST",
-        ),
+        one(post(b"{no"), "POST"),
     ),
     ("schema violation (400)", one(submit(body={"prompt": 5}), "POST")),
     *[
@@ -249,48 +248,17 @@ CORPUS: list[tuple[str, Step]] = [
     ],
     ("bad webhook URL (400)", one(submit(**{"X-Webhook-URL": "ftp://nowhere"}), "POST")),
     (
-        "wrong content type (415)",
-        one(
-            request(
-                "POST",
-                T2I,
-                {"Ocp-Apim-Subscription-Key": "test-key", "Content-Type": "text/plain"},
-                b"{}",
-            ),
-            "POST",
-        ),
+        "wrong content type (400)",
+        one(post(b"{}", {"Content-Type": "text/plain"}), "POST"),
     ),
     ("too large (413)", one(submit(body={"prompt": "z" * 5000}), "POST")),
     (
         "declared too large (413)",
-        one(
-            request(
-                "POST",
-                T2I,
-                {
-                    "Ocp-Apim-Subscription-Key": "test-key",
-                    "Content-Type": "application/json",
-                    "Content-Length": "99999999",
-                },
-            ),
-            "POST",
-        ),
+        one(post(b"", {"Content-Length": "99999999"}), "POST"),
     ),
     (
         "chunked body",
-        one(
-            request(
-                "POST",
-                T2I,
-                {
-                    "Ocp-Apim-Subscription-Key": "test-key",
-                    "Content-Type": "application/json",
-                    "Transfer-Encoding": "chunked",
-                },
-                b"%x\r\n%s\r\n0\r\n\r\n" % (len(CHUNKED), CHUNKED),
-            ),
-            "POST",
-        ),
+        one(post(b"%x\r\n%s\r\n0\r\n\r\n" % (len(CHUNKED), CHUNKED), CHUNKED_TYPE), "POST"),
     ),
     (
         "expect 100-continue",
@@ -352,17 +320,7 @@ CORPUS: list[tuple[str, Step]] = [
     ),
     (
         "HTTP/1.0 submit",
-        one(
-            request(
-                "POST",
-                T2I,
-                {"Ocp-Apim-Subscription-Key": "test-key", "Content-Type": "application/json"},
-                b'{"prompt":"old"}',
-                version="1.0",
-            ),
-            "POST",
-            ends=True,
-        ),
+        one(post(b'{"prompt":"old"}', version="1.0"), "POST", ends=True),
     ),
     ("fault on polls (503)", fault({"status": 503, "times": 1, "endpoint": "status"})),
     ("poll answered by the fault", polls("a")),
@@ -519,15 +477,7 @@ def test_a_client_hanging_up_mid_body_is_journaled_alike() -> None:
     entries = []
     for fast_path in (True, False):
         with serving(fast_path) as server:
-            head = request(
-                "POST",
-                T2I,
-                {
-                    "Ocp-Apim-Subscription-Key": "test-key",
-                    "Content-Type": "application/json",
-                    "Content-Length": "100",
-                },
-            )
+            head = post(b"", {"Content-Length": "100"})
             with socket.create_connection(("127.0.0.1", server.thread.port)) as sock:
                 sock.sendall(head + b'{"prompt"')
                 time.sleep(0.2)

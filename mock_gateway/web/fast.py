@@ -347,7 +347,7 @@ class FastProtocol(HttpToolsProtocol):
     def _write(self, cycle: FastCycle, answer: Answer) -> None:
         if cycle.disconnected or self.transport.is_closing():
             return
-        if self.access_log:
+        if self.access_log and self.access_logger.isEnabledFor(logging.INFO):
             self._log_access(cycle, answer.status)
         if answer.headers and any(name.lower() == "connection" for name, _ in answer.headers):
             cycle.keep_alive = False  # only STOPPING says so (fault rules cannot)
