@@ -47,6 +47,9 @@ HANDED_ON = frozenset({b"expect", b"upgrade", b"transfer-encoding", b"x-forwarde
 MOCK_FAILED = answers.gateway_error(500, "Internal Server Error", "The mock failed unexpectedly.")
 STOPPING = Answer(503, SHUTTING_DOWN, (("connection", "close"),))
 JSON_TYPE = b"content-type: application/json\r\n"
+JSON_END = b"\r\n" + JSON_TYPE  # ends the content-length line
+LENGTH = b"content-length: "
+CLOSE = b"connection: close\r\n"
 
 
 class HotRoutes:
@@ -59,6 +62,15 @@ class HotRoutes:
             for operation in state.schemas.submit_operations()
         }
         self.max_body = state.settings.max_body_bytes
+        self._defaults: list[tuple[bytes, bytes]] | None = None
+        self._default_lines = b""
+
+    def default_lines(self, defaults: list[tuple[bytes, bytes]]) -> bytes:
+        """uvicorn's default headers as lines; it replaces the list when the Date changes."""
+        if defaults is not self._defaults:
+            self._defaults = defaults
+            self._default_lines = b"".join(b"%s: %s\r\n" % pair for pair in defaults)
+        return self._default_lines
 
     def decide(self, cycle: FastCycle, now: float) -> Outcome | Pending:
         world = self.state.world
@@ -129,24 +141,30 @@ class FastCycle:
         self.message_event = NO_SIGNAL
 
 
-def render(answer: Answer, keep_alive: bool, defaults: list[tuple[bytes, bytes]]) -> bytes:
-    """The answer as uvicorn writes what ``responses.answer_response`` makes of it."""
-    parts = [STATUS_LINE[answer.status]]
-    for name, value in defaults:
-        parts += (name, b": ", value, b"\r\n")
+def render(answer: Answer, keep_alive: bool, defaults: bytes) -> bytes:
+    """The answer as uvicorn writes what ``responses.answer_response`` makes of it;
+    ``defaults`` are the server's own header lines (Date, Server)."""
+    status = answer.status
+    if not answer.headers and status not in (204, 304):  # nearly every answer
+        length = str(len(answer.body)).encode("ascii")
+        close = b"" if keep_alive else CLOSE
+        return b"".join(
+            (STATUS_LINE[status], defaults, LENGTH, length, JSON_END, close, b"\r\n", answer.body)
+        )
+    parts = [STATUS_LINE[status], defaults]
     named: set[bytes] = set()
     for text, value_text in dict(answer.headers).items():  # Starlette: a later one wins
         name = text.lower().encode("latin-1")
         named.add(name)
         parts += (name, b": ", value_text.encode("latin-1"), b"\r\n")
-    if b"content-length" not in named and answer.status not in (204, 304):
-        parts += (b"content-length: ", str(len(answer.body)).encode("ascii"), b"\r\n")
+    if b"content-length" not in named and status not in (204, 304):
+        parts += (LENGTH, str(len(answer.body)).encode("ascii"), b"\r\n")
     if b"content-type" not in named:
         parts.append(JSON_TYPE)
     if not keep_alive and b"connection" not in named:
-        parts.append(b"connection: close\r\n")
+        parts.append(CLOSE)
     parts.append(b"\r\n")
-    if answer.status not in (204, 304):
+    if status not in (204, 304):
         parts.append(answer.body)
     return b"".join(parts)
 
@@ -351,7 +369,9 @@ class FastProtocol(HttpToolsProtocol):
             self._log_access(cycle, answer.status)
         if answer.headers and any(name.lower() == "connection" for name, _ in answer.headers):
             cycle.keep_alive = False  # only STOPPING says so (fault rules cannot)
-        self.transport.write(render(answer, cycle.keep_alive, self.server_state.default_headers))
+        assert self.hot is not None
+        defaults = self.hot.default_lines(self.server_state.default_headers)
+        self.transport.write(render(answer, cycle.keep_alive, defaults))
         if answer.status in (204, 304) and answer.body:
             # uvicorn refuses a body on these (no Content-Length) and hangs up
             log.error("a %d answer cannot carry a body; closing the connection", answer.status)
