@@ -270,6 +270,14 @@ CORPUS: list[tuple[str, Step]] = [
     ),
     ("behind a proxy", polls("a", {"X-Forwarded-Proto": "https"})),
     ("HEAD", with_ids(lambda ids: ([poll(ids["a"]).replace(b"GET", b"HEAD", 1)], ["HEAD"]))),
+    (
+        "poll with a body",
+        one(request("GET", "/v2/requests/status/nope", {"Ocp-Apim-Subscription-Key": "k"}, b"{}")),
+    ),
+    (
+        "poll declaring a huge body",
+        one(request("GET", "/v2/requests/status/nope", {"Content-Length": "1000000000"})),
+    ),
     ("POST to status", one(request("POST", "/v2/requests/status/x", {}, b"{}"), "POST")),
     ("GET a submit path", one(request("GET", T2I))),
     (
@@ -528,3 +536,26 @@ def test_stopping_answers_like_the_asgi_path(delay_ms: int, grace: float) -> Non
     (status, headers, _), closed = fast[0]
     assert closed and ("connection", "close") in headers
     assert status == ("HTTP/1.1 404 Not Found" if grace > 1 else "HTTP/1.1 503 Service Unavailable")
+
+
+@pytest.mark.parametrize(
+    "where", ["mock_gateway.pipeline.status", "mock_gateway.web.state.MockState.carry_out"]
+)
+def test_a_bug_is_a_500_either_way(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """Not a 400 from the parser (an exception out of an httptools callback would be)."""
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(where, broken)
+    seen = []
+    for fast_path in (True, False):
+        with serving(fast_path) as server:
+            reply = exchange(server.thread.port, [poll("nope")], ["GET"], ends=True)
+            journal = control(server.thread.port, "GET", "/_mock/requests")["requests"]
+            seen.append((reply, journal))
+    assert seen[0] == seen[1]
+    (status, _, body), closed, _ = seen[0][0]
+    assert status == "HTTP/1.1 500 Internal Server Error" and closed
+    assert json.loads(body)["message"] == "The mock failed unexpectedly."
+    assert seen[0][1][0]["status"] == 500

@@ -263,7 +263,10 @@ class FastProtocol(HttpToolsProtocol):
                 length = value if length is None else length
             elif name == b"x-webhook-url":
                 webhook = value if webhook is None else webhook
-        if operation is not None and not self._plain_body(hot, content_type, length):
+        if operation is None:
+            if length not in (None, b"0"):
+                return None  # a poll with a body: uvicorn's cycle discards it, unbuffered
+        elif not self._plain_body(hot, content_type, length):
             return None
         version = parser.get_http_version()
         query = url.query or b""
@@ -306,14 +309,16 @@ class FastProtocol(HttpToolsProtocol):
         state = hot.state
         try:
             decided = hot.decide(cycle, state.now())
-        except Exception:
+            if isinstance(decided, Outcome):
+                state.carry_out(decided.advanced)
+                if not (
+                    decided.delay_seconds or state.must_commit(decided) or self.flow.write_paused
+                ):
+                    self._deliver(cycle, decided)
+                    return
+        except Exception:  # not out of the parser's callback: httptools would make it a 400
             self._failed(cycle)
             return
-        if isinstance(decided, Outcome):
-            state.carry_out(decided.advanced)
-            if not (decided.delay_seconds or state.must_commit(decided) or self.flow.write_paused):
-                self._deliver(cycle, decided)
-                return
         self._spawn(self._answer_later(cycle, decided))
 
     async def _answer_later(self, cycle: FastCycle, decided: Outcome | Pending) -> None:
@@ -333,14 +338,12 @@ class FastProtocol(HttpToolsProtocol):
                     await state.durability.wait()  # durable before acknowledged
                 if self.flow.write_paused and not cycle.disconnected:
                     await self.flow.drain()
+            self._deliver(cycle, decided)
         except asyncio.CancelledError:  # the server is stopping: as asgi.MockApp answers
             self._write(cycle, STOPPING)
             self._journal(cycle, None, note, STOPPED)
-            return
         except Exception:
             self._failed(cycle)
-            return
-        self._deliver(cycle, decided)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = self.loop.create_task(work)
@@ -356,10 +359,12 @@ class FastProtocol(HttpToolsProtocol):
         self._journal(cycle, outcome.answer.status, outcome.note)
 
     def _failed(self, cycle: FastCycle) -> None:
-        """A bug in the mock: the 500 the app's handler gives; uvicorn then hangs up."""
+        """A bug in the mock: the 500 the app's handler gives (unless the answer went out
+        already); uvicorn then hangs up."""
         log.exception("unexpected error on %s %s", cycle.method, cycle.path)
-        self._write(cycle, MOCK_FAILED)
-        self._journal(cycle, MOCK_FAILED.status, None)
+        if not cycle.response_complete:
+            self._write(cycle, MOCK_FAILED)
+            self._journal(cycle, MOCK_FAILED.status, None)
         self.transport.close()
 
     def _write(self, cycle: FastCycle, answer: Answer) -> None:
