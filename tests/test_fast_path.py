@@ -25,7 +25,7 @@ from mock_gateway.steering.clock import VirtualClock
 from mock_gateway.steering.journal import JournalFilter
 from mock_gateway.testing.server_thread import ServerThread
 from mock_gateway.web.app import create_app
-from mock_gateway.web.fast import FastCycle
+from mock_gateway.web.fast_cycle import FastCycle
 from mock_gateway.web.server import ConnectionLimits
 from mock_gateway.web.state import MockState
 

@@ -10,7 +10,12 @@ what a mock hit by a CI fleet or a fuzzer needs and uvicorn lacks:
 - at most ``max_connections`` are open at once (never more than the file descriptor limit
   allows): one more gets a 503 and is closed at once, instead of holding a descriptor;
 - running out (the cap, or ``EMFILE`` on accept) is logged once per episode, not per accept;
-- a request line whose version is not HTTP/1.0 or 1.1 gets 505, not an answer.
+- a request line whose version is not HTTP/1.0 or 1.1 gets 505, not an answer;
+- the hot gateway routes are answered in the protocol itself (``web.fast``), unless
+  ``fast_path`` is off.
+
+The timeouts share one timer per connection whose deadline moves with each request (a
+timer made and cancelled twice per request cost more than a status poll's pipeline).
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mock_gateway.web.asgi import MockApp
-from mock_gateway.web.fast import FastProtocol, HotRoutes
+from mock_gateway.web.fast import FastProtocol
+from mock_gateway.web.fast_cycle import HotRoutes
 
 log = logging.getLogger("mock_gateway.server")
 
@@ -41,7 +47,8 @@ SUPPORTED_VERSIONS = ("1.0", "1.1")
 
 @dataclass(frozen=True)
 class ConnectionLimits:
-    """The bounds on client connections; each default is written here only."""
+    """The bounds on client connections, and whether the hot gateway routes take the fast
+    path (``web.fast``); each default is written here only."""
 
     idle_timeout: float = 5.0  # seconds a connection may stay silent, before or between requests
     header_timeout: float = 10.0  # seconds from a request's first byte to the end of its head
