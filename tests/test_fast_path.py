@@ -42,10 +42,11 @@ class Server:
 
 
 @contextmanager
-def serving(fast_path: bool) -> Iterator[Server]:
+def serving(fast_path: bool, timeout: float = 5.0) -> Iterator[Server]:
     settings = Settings.load(seed=7, timing="manual", max_body_bytes=4096)
     app = create_app(settings, clock=VirtualClock(rate=0.0, start=START))
-    thread = ServerThread(app, limits=ConnectionLimits(fast_path=fast_path))
+    limits = ConnectionLimits(idle_timeout=timeout, header_timeout=timeout, fast_path=fast_path)
+    thread = ServerThread(app, limits=limits)
     with thread:
         yield Server(thread, app.state.mock)
 
@@ -559,3 +560,23 @@ def test_a_bug_is_a_500_either_way(monkeypatch: pytest.MonkeyPatch, where: str) 
     assert status == "HTTP/1.1 500 Internal Server Error" and closed
     assert json.loads(body)["message"] == "The mock failed unexpectedly."
     assert seen[0][1][0]["status"] == 500
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_the_timeouts_hold_around_fast_answers(fast_path: bool) -> None:
+    """Quiet after an answer: closed after the idle timeout. A slow request that arrives
+    with a fast answer's request (its body still to come) is not cut off by that timeout."""
+    with serving(fast_path, timeout=0.3) as server:
+        port = server.thread.port
+        started = time.monotonic()
+        replies = exchange(port, [poll("nope")], ["GET"], ends=True)
+        assert replies[0][0] == "HTTP/1.1 404 Not Found" and replies[1] is True
+        assert time.monotonic() - started < 1.5
+        body = b'{"prompt":"slow","seed":5}'
+        chunked = post(b"", CHUNKED_TYPE) + b"%x\r\n%s" % (len(body), body[:5])
+        rest = body[5:] + b"\r\n0\r\n\r\n"
+        replies = exchange(port, [poll("nope") + chunked, rest], ["GET", "POST"], gap=0.6)
+        assert [reply[0] for reply in replies[:2]] == [
+            "HTTP/1.1 404 Not Found",
+            "HTTP/1.1 202 Accepted",
+        ]
