@@ -6,11 +6,13 @@ A listed mutant that is now killed (or no longer exists) fails too, so the list 
 
     python mutation/run.py                       # every module, from a clean mutants/
     python mutation/run.py 'mock_gateway.core.wallet*'   # one module while working on it
+    MUTATION_CHILDREN=1 python mutation/run.py         # mutmut's test processes (default 2)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -22,7 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENT = ROOT / "mutation" / "equivalent.txt"
 THRESHOLD = 0.90
-KILLED = {1: "killed", 3: "killed", 36: "timeout", 37: "caught by type check"}
+# mutmut's own reading of a child's exit code (mutmut/stats.py); SIGXCPU is CPU time, not
+# wall time, so a loaded machine does not turn a slow test into a "timeout"
+TIMEOUT = {36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout"}
+KILLED = {1: "killed", 3: "killed", 37: "caught by type check", **TIMEOUT}
+# mutmut forks one test process per CPU unless told; a shared 2-core machine wants fewer
+CHILDREN_DEFAULT = "2"
 STATUS = {0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", None: "not checked"}
 
 
@@ -93,7 +100,9 @@ def main(argv: list[str]) -> int:
     if not selection:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)  # a full run measures afresh
     print(f"mutmut run {' '.join(selection) or '(every module)'}: this takes minutes", flush=True)
-    run = subprocess.run([str(mutmut), "run", *selection], cwd=ROOT, stdout=subprocess.DEVNULL)
+    children = os.environ.get("MUTATION_CHILDREN", CHILDREN_DEFAULT)
+    command = [str(mutmut), "run", "--max-children", children, *selection]
+    run = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL)
     if run.returncode != 0:
         print(f"mutmut run failed (exit {run.returncode}); rerun it to see why", file=sys.stderr)
         return run.returncode
