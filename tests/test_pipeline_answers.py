@@ -136,7 +136,7 @@ def test_a_rules_own_body_is_sent_as_compact_utf8_json_with_its_headers() -> Non
 def test_a_lone_surrogate_is_sent_ascii_escaped_not_lost() -> None:
     """JSON may carry a lone surrogate (a client's body, echoed by the journal, or a rule's
     body); it has no UTF-8 form, so the whole document is ASCII-escaped instead."""
-    assert encode_json({"p": "\ud800é"}) == b'{"p":"\\ud800\\u00e9"}'
+    assert encode_json({"p": "\ud800é", "q": [1, 2]}) == b'{"p":"\\ud800\\u00e9","q":[1,2]}'
     assert injected({"status": 500, "body": {"m": "\udfff"}})[1] == b'{"m":"\\udfff"}'
     assert encode_json({"p": "é", "q": [1]}) == '{"p":"é","q":[1]}'.encode()
 

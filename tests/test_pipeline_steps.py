@@ -227,7 +227,7 @@ def test_the_documentations_sample_urls_and_the_mocks_own_resolve_offline() -> N
 
 def test_an_input_never_fetched_is_named_in_the_note() -> None:
     long_url = "https://example.com/" + "x" * 100  # 120 characters: shown whole
-    longer = long_url + "yz"  # 122: cut to 117 and "..."
+    longer = long_url + "y"  # 121: cut to 117 and "..."
     urls = [CAT, REMOTE, long_url, longer]
     outcome = submitted(world(), {"prompt": "a hat", "image_urls": urls}, path=EDIT)
     assert len(queued_inputs(outcome)) == 1 and kinds(outcome) == ["input-not-fetched"]

@@ -23,15 +23,15 @@ UNFETCHED = (
 
 
 def local_inputs(samples: SampleImages, parsed: ParsedSubmit, own_base: str) -> Inputs:
-    """Each input's bytes, or None where they cannot be had offline."""
+    """Each input's bytes, or None where they cannot be had offline: the mock's own
+    ``/samples/`` URLs by name, else a decoded data URL or a documented sample URL."""
     prefix = f"{own_base}/samples/"
-    found: list[bytes | None] = []
-    for position, ref in enumerate(parsed.image_refs):
-        data = parsed.decoded.get(position) or samples.lookup(ref)
-        if data is None and ref.startswith(prefix):
-            data = samples.get(ref[len(prefix) :])
-        found.append(data)
-    return tuple(found)
+    return tuple(
+        samples.get(ref[len(prefix) :])
+        if ref.startswith(prefix)
+        else parsed.decoded.get(position) or samples.lookup(ref)
+        for position, ref in enumerate(parsed.image_refs)
+    )
 
 
 def missing_refs(parsed: ParsedSubmit, inputs: Inputs) -> tuple[str, ...]:
