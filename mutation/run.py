@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tomllib
 from collections import Counter
+from collections.abc import Mapping
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -94,14 +95,21 @@ def judge(found: dict[str, str], listed: dict[str, str], selection: list[str]) -
     return problems
 
 
+def mutmut_command(mutmut: Path, selection: list[str], environ: Mapping[str, str]) -> list[str]:
+    """``mutmut run`` with at most ``$MUTATION_CHILDREN`` test processes at once."""
+    children = environ.get("MUTATION_CHILDREN", CHILDREN_DEFAULT)
+    if not children.isdigit() or int(children) < 1:
+        raise SystemExit(f"MUTATION_CHILDREN must be a whole number >= 1 (got {children!r})")
+    return [str(mutmut), "run", "--max-children", children, *selection]
+
+
 def main(argv: list[str]) -> int:
     selection = argv[1:]
     mutmut = Path(sys.executable).with_name("mutmut")
     if not selection:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)  # a full run measures afresh
     print(f"mutmut run {' '.join(selection) or '(every module)'}: this takes minutes", flush=True)
-    children = os.environ.get("MUTATION_CHILDREN", CHILDREN_DEFAULT)
-    command = [str(mutmut), "run", "--max-children", children, *selection]
+    command = mutmut_command(mutmut, selection, os.environ)
     run = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL)
     if run.returncode != 0:
         print(f"mutmut run failed (exit {run.returncode}); rerun it to see why", file=sys.stderr)
