@@ -4,11 +4,12 @@ the ids handed on when jobs go, and where randomness comes from."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from mock_gateway.core import AuthFailure, GatewayCore, JobStatus, KeySettings, RateLimit
 from mock_gateway.core.idle_accounts import MAX_ANY_KEY_LENGTH, IdleAccounts
-from mock_gateway.core.ids import IdSource
+from mock_gateway.core.ids import IdSource, new_request_id
 from mock_gateway.core.queue import JobQueue
 from mock_gateway.core.ratelimit import RateLimiter
 from test_core import T0, make_core, spec, submit
@@ -218,3 +219,19 @@ def test_a_seeded_core_repeats_its_durations_and_seeds_and_an_unseeded_one_does_
 def test_unseeded_request_ids_are_unpredictable_and_seeded_ones_repeat() -> None:
     assert IdSource(None).getrandbits(64) != IdSource(None).getrandbits(64)
     assert IdSource(3).getrandbits(64) == IdSource(3).getrandbits(64)
+
+
+def test_unseeded_request_ids_are_uuid7s_with_every_random_bit_in_use() -> None:
+    """Cryptographic ids keep the UUIDv7 layout (RFC 9562): the mock clock's milliseconds,
+    version 7, the RFC variant, and 74 random bits, each of which is seen both set and clear
+    (the odds of one bit staying the same in 200 ids are 2 in 2**200)."""
+    ids = [
+        uuid.UUID(new_request_id("s", T0, IdSource(None)).removeprefix("s_")) for _ in range(200)
+    ]
+    assert {(u.version, u.variant) for u in ids} == {(7, uuid.RFC_4122)}
+    assert {u.int >> 80 for u in ids} == {int(T0 * 1000)}
+    rand_a = [(u.int >> 64) & 0xFFF for u in ids]
+    rand_b = [u.int & ((1 << 62) - 1) for u in ids]
+    for values, width in ((rand_a, 12), (rand_b, 62)):
+        for bit in range(width):
+            assert {(value >> bit) & 1 for value in values} == {0, 1}, (width, bit)

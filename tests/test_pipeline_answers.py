@@ -15,11 +15,11 @@ import pytest
 
 from gateway_helpers import BP_T2I, T0, T2I
 from mock_gateway.config.settings import Settings
-from mock_gateway.pipeline import StatusCall, status
+from mock_gateway.pipeline import StatusCall, status, submit
 from mock_gateway.pipeline.answers import encode_json
 from mock_gateway.steering.clock import VirtualClock
 from mock_gateway.web.app import build_state
-from pipeline_helpers import BASE, arm, body_of, polled, submitted, world
+from pipeline_helpers import BASE, arm, body_of, decided, polled, submit_call, submitted, world
 
 MISSING = (
     b'{"statusCode":401,"message":"Access denied due to missing subscription key. Make sure '
@@ -139,6 +139,20 @@ def test_a_lone_surrogate_is_sent_ascii_escaped_not_lost() -> None:
     assert encode_json({"p": "\ud800é", "q": [1, 2]}) == b'{"p":"\\ud800\\u00e9","q":[1,2]}'
     assert injected({"status": 500, "body": {"m": "\udfff"}})[1] == b'{"m":"\\udfff"}'
     assert encode_json({"p": "é", "q": [1]}) == '{"p":"é","q":[1]}'.encode()
+
+
+def test_a_202_for_a_host_with_a_lone_surrogate_is_ascii_escaped() -> None:
+    """The polling URL echoes the host the client used; one that has no UTF-8 form still
+    gets its 202, in ASCII-escaped JSON like every other answer."""
+    w = world()
+    call = dataclasses.replace(submit_call(), base_url="http://h\udc80st")
+    outcome = decided(submit(w, call, T0))
+    request_id = outcome.queued.request_id if outcome.queued else ""
+    assert outcome.answer.status == 202
+    assert outcome.answer.body == (
+        b'{"request_id":"%b","status":"QUEUED","polling_url":"http://h\\udc80st/v2/requests/'
+        b'status/%b"}' % (request_id.encode(), request_id.encode())
+    )
 
 
 def test_an_unpriced_operation_is_named_free_by_an_injected_402() -> None:
