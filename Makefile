@@ -41,8 +41,9 @@ bench-stacks: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/bench_stacks.py
 
-# Mutation testing of the core (minutes; not part of `make test`). MUTANTS='mock_gateway.core.wallet*'
-# runs one module; the modules are [tool.mutmut] only_mutate in pyproject.toml.
+# Mutation testing of the core and the request pipeline (minutes; not part of `make test`).
+# MUTANTS='mock_gateway.core.wallet*' runs one module; MUTATION_CHILDREN=1 runs one test process
+# at a time (default 2); the modules are [tool.mutmut] only_mutate in pyproject.toml.
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
 	$(BIN)/python mutation/run.py $(MUTANTS)

@@ -109,9 +109,9 @@ class World:
         if job is not None:
             return self.unit_price_micros(job.spec.operation_id)
         known = list(self.schemas.submit_operations())
-        slug = request_id.split("_", 1)[0]
+        slug = request_id.partition("_")[0]
         candidates = [op for op in known if op.slug == slug] or known
-        return min((self.unit_price_micros(op.operation_id) for op in candidates), default=0)
+        return min(self.unit_price_micros(op.operation_id) for op in candidates)
 
     def reset(self) -> None:
         self.bodies.clear()
