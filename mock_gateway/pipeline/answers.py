@@ -39,10 +39,14 @@ class Answer:
     headers: Headers = ()
 
 
+# json.dumps builds an encoder per call when given options; this one is built once
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_json(content: Any) -> bytes:
     """Compact JSON, like the gateway sends."""
     try:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return _COMPACT.encode(content).encode("utf-8")
     except UnicodeEncodeError:
         # A lone surrogate a client sent (the journal echoes bodies) has no UTF-8 form;
         # ASCII-escaped JSON still carries it faithfully.
