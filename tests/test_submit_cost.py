@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 from gateway_helpers import T0
 from mock_gateway.core import GatewayCore, JobStatus
+from mock_gateway.core.ids import new_request_id, uuid7
 from mock_gateway.pipeline import Outcome, StatusCall, status, submit
 from mock_gateway.validation.body import parse_json
 from mock_gateway.validation.rejection import Rejection
@@ -105,3 +107,10 @@ def test_a_non_finite_number_is_refused_wherever_it_is(text: str) -> None:
         assert "must be a finite number" in parsed.message
     else:
         assert parsed == lenient
+
+
+@given(now=st.floats(0, 2**47 / 1000), seed=st.integers(0, 2**32))
+def test_a_request_id_is_the_uuid7_it_always_was(now: float, seed: int) -> None:
+    # new_request_id formats the UUID's digits itself (no UUID object per submit)
+    made = new_request_id("byteplus", now, random.Random(seed))
+    assert made == f"byteplus_{uuid7(now, random.Random(seed))}"
