@@ -21,6 +21,7 @@ from gateway_helpers import T0
 from mock_gateway.core import GatewayCore, JobStatus
 from mock_gateway.core.ids import new_request_id, uuid7
 from mock_gateway.pipeline import Outcome, StatusCall, status, submit
+from mock_gateway.pipeline.answers import accepted, json_answer
 from mock_gateway.validation.body import parse_json
 from mock_gateway.validation.rejection import Rejection
 from test_core import make_core, status_of
@@ -114,3 +115,15 @@ def test_a_request_id_is_the_uuid7_it_always_was(now: float, seed: int) -> None:
     # new_request_id formats the UUID's digits itself (no UUID object per submit)
     made = new_request_id("byteplus", now, random.Random(seed))
     assert made == f"byteplus_{uuid7(now, random.Random(seed))}"
+
+
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=40)  # surrogates too
+
+
+@given(request_id=ANY_TEXT, base_url=ANY_TEXT)
+def test_the_202_body_is_the_json_of_its_fields(request_id: str, base_url: str) -> None:
+    # accepted() builds the bytes without a dict; they are what encoding the dict gives,
+    # lone surrogates (which only ASCII-escaped JSON can carry) included
+    url = f"{base_url}/v2/requests/status/{request_id}"
+    fields = {"request_id": request_id, "status": "QUEUED", "polling_url": url}
+    assert accepted(request_id, url) == json_answer(202, fields)

@@ -17,9 +17,9 @@ from functools import partial
 from mock_gateway.core import InsufficientBalance, JobStatus
 from mock_gateway.core.gateway import Account, ModelDisabled
 from mock_gateway.pipeline.answers import (
+    accepted,
     gateway_error,
     insufficient_balance,
-    json_answer,
     model_disabled,
 )
 from mock_gateway.pipeline.gate import admit, apply_faults
@@ -178,9 +178,5 @@ def _queue(
     trace.warn(world.hygiene.submitted(account.key, call.operation.path, call.body, now))
     fetched = world.fetch_remote_inputs
     trace.warn(unfetched_flag(parsed.image_refs, inputs, fetch_remote=fetched))
-    body = {
-        "request_id": request_id,
-        "status": "QUEUED",
-        "polling_url": f"{call.base_url}/v2/requests/status/{request_id}",
-    }
-    return trace.finish(json_answer(202, body), queued=result.job)
+    polling_url = f"{call.base_url}/v2/requests/status/{request_id}"
+    return trace.finish(accepted(request_id, polling_url), queued=result.job)
