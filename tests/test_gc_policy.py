@@ -17,6 +17,7 @@ import pytest
 from gateway_helpers import T0
 from mock_gateway.config.settings import Settings
 from mock_gateway.pipeline import Outcome, StatusCall, SubmitCall, status, submit
+from mock_gateway.steering.bounded import ByteBoundedLog
 from mock_gateway.steering.clock import VirtualClock
 from mock_gateway.web.app import build_state
 from mock_gateway.web.gc_policy import DEFAULT_EVERY_CALLS, GcPolicy, freeze_survivors
@@ -130,3 +131,15 @@ def test_under_steady_load_the_collector_is_left_a_few_thousand_objects() -> Non
         logging.getLogger("mock_gateway.steering.hygiene").disabled = False
     assert policy.freezes >= 7
     assert max(walked[20:]) < 8_000, max(walked)  # 22,000 with the policy off
+
+
+def test_the_journals_log_adds_no_object_of_its_own_per_entry() -> None:
+    # every object kept per call is one more for each young collection and freeze to walk
+    log: ByteBoundedLog[tuple[str, int]] = ByteBoundedLog(1_000, 10**9)
+    entries = [("x", index) for index in range(1_000)]
+    gc.collect()
+    before = len(gc.get_objects())
+    for entry in entries:
+        log.append(entry, 1)
+    assert len(gc.get_objects()) - before < 10
+    assert list(log) == entries
