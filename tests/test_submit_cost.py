@@ -17,11 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway_helpers import T0
+from gateway_helpers import EDIT, T0
 from mock_gateway.core import GatewayCore, JobStatus
 from mock_gateway.core.ids import new_request_id, uuid7
 from mock_gateway.pipeline import Outcome, StatusCall, status, submit
 from mock_gateway.pipeline.answers import accepted, json_answer
+from mock_gateway.validation import request, urls
 from mock_gateway.validation.body import parse_json
 from mock_gateway.validation.rejection import Rejection
 from test_core import make_core, status_of
@@ -127,3 +128,20 @@ def test_the_202_body_is_the_json_of_its_fields(request_id: str, base_url: str) 
     url = f"{base_url}/v2/requests/status/{request_id}"
     fields = {"request_id": request_id, "status": "QUEUED", "polling_url": url}
     assert accepted(request_id, url) == json_answer(202, fields)
+
+
+def test_an_input_image_url_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[object] = []
+    real = urls.parse_url
+
+    def counted(text: object) -> urls.Url | urls.BadUrl:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(urls, "parse_url", counted)
+    monkeypatch.setattr(request, "parse_url", counted, raising=False)  # where it was used
+    image = "https://example.com/a/cat.png"
+    body = {"prompt": "a fox", "image_urls": [image]}
+    outcome = submit(world(), submit_call(body, path=EDIT), T0)
+    assert isinstance(outcome, Outcome) and outcome.answer.status == 202
+    assert parsed == [image]

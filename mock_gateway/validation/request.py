@@ -22,10 +22,9 @@ from mock_gateway.validation.sizing import output_size
 from mock_gateway.validation.urls import (
     BYTEPLUS_FORMATS,
     LITE_FORMATS,
-    BadUrl,
     canonical_base64,
+    http_url,
     http_url_problem,
-    parse_url,
 )
 
 __all__ = [
@@ -189,11 +188,10 @@ def _inspect_ref(ref: str, formats: tuple[str, ...]) -> str | bytes | None:
         if not canonical_base64(match.group(2)):
             return "the data URL is not valid base64 (padded, without whitespace)"
         return base64.b64decode(match.group(2))
-    problem = http_url_problem(ref)
-    if problem is not None:
-        return f"must be an http(s) URL or a data URL; it {problem}"
-    url = parse_url(ref)
-    extension = None if isinstance(url, BadUrl) else url.extension
+    url = http_url(ref)  # parsed once: its extension is read from the same parse
+    if isinstance(url, str):
+        return f"must be an http(s) URL or a data URL; it {url}"
+    extension = url.extension
     if extension and extension.lower() not in formats:
         return f"unsupported image format '.{extension}' (accepted: {accepted})"
     return None
