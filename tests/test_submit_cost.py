@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway_helpers import EDIT, T0
+from gateway_helpers import BP_EDIT, EDIT, T0
 from mock_gateway.core import GatewayCore, JobStatus
 from mock_gateway.core.ids import new_request_id, uuid7
 from mock_gateway.pipeline import Outcome, StatusCall, status, submit
@@ -145,3 +145,22 @@ def test_an_input_image_url_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> N
     outcome = submit(world(), submit_call(body, path=EDIT), T0)
     assert isinstance(outcome, Outcome) and outcome.answer.status == 202
     assert parsed == [image]
+
+
+@pytest.mark.parametrize(
+    ("image", "says"),
+    [
+        ("https://a/x.svg", "'.svg' (accepted: JPG, JPEG, PNG, WEBP, BMP, TIFF, TIF, GIF)"),
+        (
+            "data:image/svg;base64,AAAA",
+            "'svg' (accepted: JPG, JPEG, PNG, WEBP, BMP, TIFF, TIF, GIF)",
+        ),
+    ],
+)
+def test_an_unsupported_format_is_worded_as_before(image: str, says: str) -> None:
+    # the list of formats is worded only for a refusal now, the same words
+    body = {"prompt": "a fox", "image": image}
+    outcome = submit(world(), submit_call(body, path=BP_EDIT), T0)
+    assert isinstance(outcome, Outcome) and outcome.answer.status == 400
+    message = json.loads(outcome.answer.body)["message"]
+    assert message.startswith("image: unsupported image format ") and message.endswith(says)
