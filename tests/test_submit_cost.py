@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from gateway_helpers import BP_EDIT, EDIT, T0
 from mock_gateway.core import GatewayCore, JobStatus
-from mock_gateway.core.ids import new_request_id, uuid7
+from mock_gateway.core.ids import IdSource, new_request_id, uuid7
 from mock_gateway.pipeline import Compute, Outcome, StatusCall, status, submit
 from mock_gateway.pipeline.answers import accepted, json_answer
 from mock_gateway.validation import request, urls
@@ -166,3 +166,10 @@ def test_an_unsupported_format_is_worded_as_before(image: str, says: str) -> Non
     assert isinstance(outcome, Outcome) and outcome.answer.status == 400
     message = json.loads(outcome.answer.body)["message"]
     assert message.startswith("image: unsupported image format ") and message.endswith(says)
+
+
+def test_a_seeded_source_draws_as_it_always_did() -> None:
+    drawn = random.Random("request-ids/7")
+    rand_a, rand_b = drawn.getrandbits(12), drawn.getrandbits(62)
+    value = uuid7(T0, IdSource(7)).int
+    assert (value >> 64) & 0xFFF == rand_a and value & ((1 << 62) - 1) == rand_b

@@ -26,14 +26,26 @@ class IdSource:
     def __init__(self, seed: int | None) -> None:
         self._rng = None if seed is None else random.Random(f"request-ids/{seed}")
 
+    @property
+    def cryptographic(self) -> bool:
+        return self._rng is None
+
     def getrandbits(self, count: int, /) -> int:
         return secrets.randbits(count) if self._rng is None else self._rng.getrandbits(count)
 
 
+def _random_parts(source: RandomBits) -> tuple[int, int]:
+    """A UUIDv7's 12 and 62 random bits: from ``secrets`` one draw of 74 (each draw is a
+    system call), from a seeded source two draws (the ids a seeded run has always had)."""
+    if isinstance(source, IdSource) and source.cryptographic:
+        bits = source.getrandbits(74)
+        return bits >> 62, bits & ((1 << 62) - 1)
+    return source.getrandbits(12), source.getrandbits(62)
+
+
 def _uuid7_int(now: float, source: RandomBits) -> int:
     millis = int(now * 1000) & ((1 << 48) - 1)
-    rand_a = source.getrandbits(12)
-    rand_b = source.getrandbits(62)
+    rand_a, rand_b = _random_parts(source)
     return (millis << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
 
 
