@@ -35,20 +35,6 @@ class _NonFinite:
         self.text = text
 
 
-def _finite_or_marker(text: str) -> float | _NonFinite:
-    value = float(text)
-    return value if math.isfinite(value) else _NonFinite(text)
-
-
-# Built once (json.loads builds a decoder per call when given hooks). The hooks keep no
-# state, so worker threads share it; a non-finite number becomes a _NonFinite marker.
-_STRICT = json.JSONDecoder(parse_constant=_NonFinite, parse_float=_finite_or_marker)
-# Where a marker can come from: NaN / Infinity, or a float literal too big for a double,
-# which has an exponent (a digit then "e") or over 308 digits. A body without any of these
-# (the usual one) is not walked for markers.
-_MAYBE_NON_FINITE = re.compile(rb"NaN|Infinity|[0-9][eE]|[0-9]{309}")
-
-
 def _has_lone_surrogate(value: Any) -> bool:
     if isinstance(value, str):
         return bool(_LONE_SURROGATE.search(value))
@@ -81,11 +67,19 @@ def parse_json(raw: bytes) -> Any | Rejection:
         return bad_request(
             f"body: more than {MAX_SEPARATORS} JSON values; a submit body has a few dozen"
         )
+    non_finite: list[bool] = []
+
+    def constant(text: str) -> _NonFinite:
+        non_finite.append(True)
+        return _NonFinite(text)
+
+    def number(text: str) -> float | _NonFinite:
+        value = float(text)
+        return value if math.isfinite(value) else constant(text)
+
     try:
         text = raw.decode(encoding)
-        if text.startswith("\ufeff"):  # what json.loads says of a second byte order mark
-            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        body = _STRICT.decode(text)
+        body = json.loads(text, parse_constant=constant, parse_float=number)
     except UnicodeDecodeError:
         return bad_request("body: must be UTF-8 encoded JSON")
     except json.JSONDecodeError as exc:
@@ -96,9 +90,9 @@ def parse_json(raw: bytes) -> Any | Rejection:
         return bad_request(f"body: malformed JSON: {exc}")
     except RecursionError:
         return bad_request("body: malformed JSON: nested too deeply")
-    found = _non_finite_path(body, []) if _MAYBE_NON_FINITE.search(raw) else None
-    if found is not None:
-        where, shown = found
+    if non_finite:
+        found = _non_finite_path(body, [])
+        where, shown = found if found is not None else ([], "NaN")
         return bad_request(
             f"{field_name(where)}: must be a finite number (got {shown[:40]}; "
             "JSON has no NaN or Infinity)"
