@@ -26,12 +26,12 @@ class IdSource:
     def __init__(self, seed: int | None) -> None:
         self._rng = None if seed is None else random.Random(f"request-ids/{seed}")
 
+    def getrandbits(self, count: int, /) -> int:
+        return secrets.randbits(count) if self._rng is None else self._rng.getrandbits(count)
+
     @property
     def cryptographic(self) -> bool:
         return self._rng is None
-
-    def getrandbits(self, count: int, /) -> int:
-        return secrets.randbits(count) if self._rng is None else self._rng.getrandbits(count)
 
 
 def _random_parts(source: RandomBits) -> tuple[int, int]:

@@ -39,14 +39,10 @@ class Answer:
     headers: Headers = ()
 
 
-# json.dumps builds an encoder per call when given options; this one is built once
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
 def encode_json(content: Any) -> bytes:
     """Compact JSON, like the gateway sends."""
     try:
-        return _COMPACT.encode(content).encode("utf-8")
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     except UnicodeEncodeError:
         # A lone surrogate a client sent (the journal echoes bodies) has no UTF-8 form;
         # ASCII-escaped JSON still carries it faithfully.
@@ -55,6 +51,10 @@ def encode_json(content: Any) -> bytes:
 
 def json_answer(status: int, content: Any, headers: Headers = ()) -> Answer:
     return Answer(status, encode_json(content), headers)
+
+
+# encode_json's options in an encoder built once, for the 202 of every submit
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def accepted(request_id: str, polling_url: str) -> Answer:
