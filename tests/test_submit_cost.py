@@ -25,9 +25,9 @@ from mock_gateway.pipeline.answers import accepted, json_answer
 from mock_gateway.validation import request, urls
 from mock_gateway.validation.body import parse_json
 from mock_gateway.validation.rejection import Rejection
+from pipeline_helpers import BASE, submit_call, world
 from test_core import make_core, status_of
 from test_core import submit as core_submit
-from test_pipeline import BASE, submit_call, world
 
 
 def counting_advances(core: GatewayCore, monkeypatch: pytest.MonkeyPatch) -> list[float]:
