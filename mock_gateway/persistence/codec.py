@@ -272,7 +272,7 @@ def _read(state: MockState, data: Any) -> _Parsed:
         rngs=rngs,
         rules=read_faults(data.get("faults", empty_faults), state.fault_endpoints),
         deliveries=read_webhooks(
-            data.get("webhooks", {"deliveries": [], "scheduled": []}), state.webhooks.policy
+            data.get("webhooks", {"deliveries": [], "scheduled": []}), state.webhooks
         ),
         journal=read_journal(data.get("journal", {"recorded": 0, "entries": []})),
     )

@@ -16,7 +16,9 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-MAX_TIME = 253_402_300_799.0  # 9999-12-31T23:59:59Z: the last moment a timestamp can show
+# 2100-01-01T00:00:00Z: far enough, and far from year 9999, where timestamps stop (a clock
+# running a million times faster from there would pass it within minutes)
+MAX_TIME = 4_102_444_800.0
 MAX_TEXT = 100_000  # characters of any text field (a prompt is at most 5,000)
 MAX_KEY = 4096  # characters of a key (configured keys may be long; API-made ones <= 256)
 MAX_ITEMS = 10_000_000  # items of any list (bounded again by the mock's own capacities)

@@ -23,7 +23,6 @@ from mock_gateway.persistence.codec_fields import (
 from mock_gateway.steering.bounded import PATH_CAP, TEXT_CAP
 from mock_gateway.steering.faults import MAX_RULES, ActiveFault, FaultError, FaultSpec, parse_rule
 from mock_gateway.steering.journal import BODY_CAP, Entry, Flag, Journal, flag_json
-from mock_gateway.steering.webhook_policy import HostPolicy
 from mock_gateway.steering.webhooks import Attempt, Delivery, WebhookDispatcher
 
 RULE_FIELDS = ("id", "fired", "rule")
@@ -158,7 +157,7 @@ def _attempt(data: Any, where: str) -> Attempt:
     )
 
 
-def _delivery(data: Any, where: str, policy: HostPolicy) -> tuple[Delivery, bool]:
+def _delivery(data: Any, where: str, dispatcher: WebhookDispatcher) -> tuple[Delivery, bool]:
     fields = Fields(data, where, DELIVERY_FIELDS)
     body = fields.text("body", limit=16 * 1024 * 1024)
     try:
@@ -181,7 +180,7 @@ def _delivery(data: Any, where: str, policy: HostPolicy) -> tuple[Delivery, bool
     if (delivery.state == "pending") != (delivery.next_at is not None):
         raise fields.refuse("next_at", "must be set exactly when the state is pending")
     if delivery.state == "pending":
-        decision = policy.decide(delivery.url)
+        decision = dispatcher.target_of(delivery.url)
         if isinstance(decision, str):  # this mock may not call it: kept, but not attempted
             delivery.state, delivery.reason, delivery.next_at = "blocked", decision, None
         else:
@@ -195,12 +194,12 @@ class Deliveries:
     scheduled: list[Delivery]
 
 
-def read_webhooks(data: Any, policy: HostPolicy) -> Deliveries:
+def read_webhooks(data: Any, dispatcher: WebhookDispatcher) -> Deliveries:
     fields = Fields(data, "webhooks", ("deliveries", "scheduled"))
     by_id: dict[str, Delivery] = {}
     logged: list[Delivery] = []
     for where, item in fields.indexed("deliveries"):
-        delivery, in_log = _delivery(item, where, policy)
+        delivery, in_log = _delivery(item, where, dispatcher)
         if delivery.id in by_id:
             raise SnapshotRefused(f"{where}.id: {delivery.id!r} appears twice")
         by_id[delivery.id] = delivery
