@@ -19,13 +19,15 @@ buckets), ``queue`` (where the simulation stands, jobs accepted, finished jobs w
 is not yet queued), ``rng`` (the states of the job, fault and id generators, so ids and
 fault dice go on as they would have), ``faults`` (rules and how often each fired),
 ``webhooks`` (deliveries with their attempts, and the schedule), ``journal`` (its entries,
-bounded by the restoring mock's own limits), ``jobs`` (see ``codec_jobs``). Only
+bounded by the restoring mock's own limits), ``hygiene`` (the Retry-After each key was given
+and each request's last polls, so the journal's warnings go on as they would have), ``jobs``
+(see ``codec_jobs``). Only
 ``format``, ``clock``, ``accounts`` and ``jobs`` are required: a missing section restores
 as empty (``rng``: fresh from the mock's seed, as after a reset).
 
-Not held: rendered images (they re-render byte-identically), the client-hygiene hints
-(which polls came how fast: a restored mock starts them afresh), attempts in flight (written
-as due at once: a receiver may see a callback twice, never zero times).
+Not held: rendered images (they re-render byte-identically), which submits were recently
+accepted (for the duplicate-submit warning: kept as this process's hashes), attempts in
+flight (written as due at once: a receiver may see a callback twice, never zero times).
 """
 
 from __future__ import annotations
@@ -52,12 +54,17 @@ from mock_gateway.persistence.codec_fields import (
     shown,
 )
 from mock_gateway.persistence.codec_jobs import job_from_record, job_record
+from mock_gateway.persistence.codec_logs import (
+    Hints,
+    hygiene_section,
+    journal_section,
+    read_hygiene,
+    read_journal,
+)
 from mock_gateway.persistence.codec_steering import (
     Deliveries,
     faults_section,
-    journal_section,
     read_faults,
-    read_journal,
     read_webhooks,
     webhooks_section,
 )
@@ -81,7 +88,7 @@ __all__ = [
 FORMAT = 1
 SECTIONS = (
     "clock", "accounts", "idle_accounts", "rate_limits", "queue", "rng", "faults",
-    "webhooks", "journal",
+    "webhooks", "journal", "hygiene",
 )  # fmt: skip
 REQUIRED = ("format", "clock", "accounts", "jobs")
 ACCOUNT_FIELDS = ("key", "balance_usd", "forbidden", "rate_limits", "note", "auto")
@@ -136,6 +143,8 @@ def section(state: MockState, name: str) -> Any:
         return webhooks_section(state.webhooks, state.clock.now())
     if name == "journal":
         return journal_section(state.journal)
+    if name == "hygiene":
+        return hygiene_section(state.hygiene)
     if name == "jobs":
         return [job_record(job) for job in core.queue]
     raise ValueError(f"no snapshot section {name!r} (sections: {', '.join(SECTIONS)}, jobs)")
@@ -179,17 +188,6 @@ def _account(data: Any, where: str) -> tuple[Account, int]:
     return account, usd_to_micros(Decimal(balance))
 
 
-def _rows(fields: Fields, name: str, names: tuple[str, ...]) -> list[Fields]:
-    """A section of rows like ``[key, group, tokens, updated]``, each read as named fields
-    (a refusal names ``rate_limits[2].tokens``)."""
-    rows = []
-    for where, item in fields.indexed(name, default=True):
-        if not isinstance(item, list) or len(item) != len(names):
-            raise SnapshotRefused(f"{where}: must be a row [{', '.join(names)}]")
-        rows.append(Fields(dict(zip(names, item, strict=True)), where, names))
-    return rows
-
-
 @dataclass(frozen=True, slots=True)
 class _Parsed:
     """Everything a snapshot holds, checked and built, not yet installed."""
@@ -207,6 +205,7 @@ class _Parsed:
     rules: tuple[list[ActiveFault], int]
     deliveries: Deliveries
     journal: tuple[list[Entry], int]
+    hygiene: Hints
 
 
 def _read(state: MockState, data: Any) -> _Parsed:
@@ -229,7 +228,7 @@ def _read(state: MockState, data: Any) -> _Parsed:
         if job.owner not in keys:
             raise SnapshotRefused(f"jobs[{index}].owner: no account has this key")
     idle = []
-    for row in _rows(fields, "idle_accounts", ("key", "last_call")):
+    for row in fields.rows("idle_accounts", ("key", "last_call")):
         if row.raw("key") not in keys:
             raise row.refuse("key", "no account has this key")
         idle.append((row.text("key"), row.time("last_call")))
@@ -240,7 +239,7 @@ def _read(state: MockState, data: Any) -> _Parsed:
             row.number("tokens", 0.0, 1e9),
             row.time("updated"),
         )
-        for row in _rows(fields, "rate_limits", ("key", "group", "tokens", "updated"))
+        for row in fields.rows("rate_limits", ("key", "group", "tokens", "updated"))
     ]
     queue = Fields(data.get("queue", {}), "queue", ("sim_time", "submitted", "unreported"))
     unreported = []
@@ -275,6 +274,7 @@ def _read(state: MockState, data: Any) -> _Parsed:
             data.get("webhooks", {"deliveries": [], "scheduled": []}), state.webhooks
         ),
         journal=read_journal(data.get("journal", {"recorded": 0, "entries": []})),
+        hygiene=read_hygiene(data.get("hygiene", {"retry_after": [], "polls": []})),
     )
 
 
@@ -306,7 +306,7 @@ def restore(state: MockState, data: Any) -> None:
     state.faults.restore(*parsed.rules, faults_rng)
     state.journal.restore(*parsed.journal)
     state.webhooks.restore(parsed.deliveries.logged, parsed.deliveries.scheduled)
+    state.hygiene.restore_hints(*parsed.hygiene)
     state.world.reset()
     state.images.clear()
-    state.hygiene.clear()
     state.waker.wake()

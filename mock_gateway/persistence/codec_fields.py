@@ -145,6 +145,16 @@ class Fields:
     def child(self, name: str, allowed: tuple[str, ...]) -> Fields:
         return Fields(self.raw(name), self.at(name), allowed)
 
+    def rows(self, name: str, names: tuple[str, ...]) -> list[Fields]:
+        """An array of rows like ``[key, group, tokens, updated]`` (``[]`` when missing),
+        each read as named fields, so a refusal names ``rate_limits[2].tokens``."""
+        found = []
+        for where, item in self.indexed(name, default=True):
+            if not isinstance(item, list) or len(item) != len(names):
+                raise SnapshotRefused(f"{where}: must be a row [{', '.join(names)}]")
+            found.append(Fields(dict(zip(names, item, strict=True)), where, names))
+        return found
+
 
 def b64_bytes(value: Any, where: str, limit: int) -> bytes:
     """Bytes written as base64 text (at most ``limit`` bytes once decoded)."""
