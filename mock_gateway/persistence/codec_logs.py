@@ -38,23 +38,12 @@ def _body_json(body: bytes | str | None) -> dict[str, str] | None:
 
 
 def entry_record(entry: Entry) -> dict[str, Any]:
-    (seq, time, method, path, key, status, body, request_id, warnings, faults, body_bytes,
-     truncated, error) = entry  # fmt: skip
-    return {
-        "seq": seq,
-        "time": time,
-        "method": method,
-        "path": path,
-        "key": key,
-        "status": status,
-        "body": _body_json(body),
-        "request_id": request_id,
-        "warnings": [[flag[0], flag_json(flag)["message"]] for flag in warnings],
-        "faults": list(faults),
-        "body_bytes": body_bytes,
-        "truncated": list(truncated),
-        "error": error,
-    }
+    """One journal entry, its fields named (``ENTRY_FIELDS`` is the tuple's order)."""
+    record: dict[str, Any] = dict(zip(ENTRY_FIELDS, entry, strict=True))
+    record["body"] = _body_json(entry[6])
+    record["warnings"] = [[flag[0], flag_json(flag)["message"]] for flag in entry[8]]
+    record["faults"], record["truncated"] = list(entry[9]), list(entry[11])
+    return record
 
 
 def journal_section(journal: Journal) -> dict[str, Any]:
