@@ -245,8 +245,8 @@ def _read(state: MockState, data: Any) -> _Parsed:
     unreported = []
     for where, request_id in queue.indexed("unreported", default=True):
         finished = by_id.get(request_id) if isinstance(request_id, str) else None
-        if finished is None or not finished.status.terminal:
-            raise SnapshotRefused(f"{where}: must name a finished job of the snapshot")
+        if finished is None or not finished.status.terminal or finished in unreported:
+            raise SnapshotRefused(f"{where}: must name a finished job of the snapshot, once")
         unreported.append(finished)
     rngs: tuple[random.Random, random.Random, random.Random | None] | None = None
     if fields.has("rng"):
