@@ -296,3 +296,24 @@ async def test_a_body_that_is_no_snapshot_gets_a_400(body: bytes) -> None:
             ("body", "snapshot")
         )
         assert await mock.control("POST", "/snapshot") == before
+
+
+async def test_the_snapshot_is_what_the_control_document_describes(
+    receiver: LoopbackReceiver,
+) -> None:
+    """The documented Snapshot schema accepts what the mock writes (openapi-spec-validator
+    checks the document itself)."""
+    from jsonschema import Draft202012Validator
+
+    from mock_gateway.web.routes.control import control_openapi
+
+    components = control_openapi()["components"]
+    validator = Draft202012Validator(
+        {"$ref": "#/components/schemas/Snapshot", "components": components}
+    )
+    async with running(settings()) as mock:
+        await make_busy(mock, receiver)
+        taken = await mock.control("POST", "/snapshot")
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(taken)]
+    assert not errors, errors
+    assert not validator.is_valid({**taken, "jobz": []})
