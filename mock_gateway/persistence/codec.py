@@ -10,7 +10,9 @@ Interface (the SQLite store, ``mock_gateway.persistence``, builds on it):
   anything, so bad input loses nothing; then installs it all at once;
 - ``job_record(job) -> dict`` and ``job_from_record(record) -> Job``: one job (a store keeps
   jobs as rows), in the ``jobs`` section's form;
-- ``section(state, name)``: one section's JSON (``SECTIONS``; ``"jobs"`` too).
+- ``section(state, name)``: one section's JSON (``SECTIONS``; ``"jobs"`` too);
+- ``entry_record(entry)``: one journal entry in the ``journal`` section's form (a store may
+  keep the entries as rows; an extension of the agreed interface, for that).
 
 Sections: ``clock`` (mock time and rate: a restore goes on from that moment, no jump),
 ``accounts`` (keys with balances, limits, flags, whether ``--any-key`` made them),
@@ -56,6 +58,7 @@ from mock_gateway.persistence.codec_fields import (
 from mock_gateway.persistence.codec_jobs import job_from_record, job_record
 from mock_gateway.persistence.codec_logs import (
     Hints,
+    entry_record,
     hygiene_section,
     journal_section,
     read_hygiene,
@@ -78,6 +81,7 @@ __all__ = [
     "FORMAT",
     "SECTIONS",
     "SnapshotRefused",
+    "entry_record",
     "job_from_record",
     "job_record",
     "restore",
