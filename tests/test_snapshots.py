@@ -317,3 +317,19 @@ async def test_the_snapshot_is_what_the_control_document_describes(
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(taken)]
     assert not errors, errors
     assert not validator.is_valid({**taken, "jobz": []})
+
+
+async def test_ids_go_on_from_a_seeded_snapshot_and_an_unseeded_one_leaves_ours() -> None:
+    seeded, unseeded = settings(), Settings.load(timing="manual")
+    async with running(seeded) as a, running(unseeded) as b, running(seeded) as c:
+        await submit(a, T2I, {"prompt": "x"}, KEY)
+        restore(b.state, snapshot(a.state))  # a seeded snapshot into an unseeded mock
+        restore(c.state, snapshot(b.state))  # the restored state carries a's id generator
+        following = [await submit(mock, T2I, {"prompt": "y"}, KEY) for mock in (a, b, c)]
+        assert following[0] == following[1] == following[2]
+        async with running(unseeded) as d:
+            assert snapshot(d.state)["rng"]["ids"] is None
+            restore(c.state, snapshot(d.state))  # "ids": null: c keeps the source it had
+        assert await submit(c, T2I, {"prompt": "z"}, KEY) == await submit(
+            a, T2I, {"prompt": "z"}, KEY
+        )

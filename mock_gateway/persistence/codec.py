@@ -25,7 +25,9 @@ bounded by the restoring mock's own limits), ``hygiene`` (the Retry-After each k
 and each request's last polls, so the journal's warnings go on as they would have), ``jobs``
 (see ``codec_jobs``). Only
 ``format``, ``clock``, ``accounts`` and ``jobs`` are required: a missing section restores
-as empty (``rng``: fresh from the mock's seed, as after a reset).
+as empty (``rng``: fresh from the mock's seed, as after a reset). Ids drawn by an unseeded
+mock (``"ids": null``) leave the restoring mock's own id source as it is; a seeded one's
+state makes the restoring mock draw the ids the original would have drawn next.
 
 Not held: rendered images (they re-render byte-identically), which submits were recently
 accepted (for the duplicate-submit warning: kept as this process's hashes), attempts in
@@ -306,7 +308,8 @@ def restore(state: MockState, data: Any) -> None:
         core.rng, faults_rng = random.Random(settings.seed), random.Random(settings.seed)
     else:
         core.rng, faults_rng, ids_rng = parsed.rngs
-        core.ids.use_random(ids_rng)
+        if ids_rng is not None:  # an unseeded mock's ids came from secrets: keep our own
+            core.ids.use_random(ids_rng)
     state.faults.restore(*parsed.rules, faults_rng)
     state.journal.restore(*parsed.journal)
     state.webhooks.restore(parsed.deliveries.logged, parsed.deliveries.scheduled)
