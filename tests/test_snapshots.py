@@ -324,3 +324,24 @@ async def test_ids_go_on_from_a_seeded_snapshot_and_an_unseeded_one_leaves_ours(
         assert await submit(c, T2I, {"prompt": "z"}, KEY) == await submit(
             a, T2I, {"prompt": "z"}, KEY
         )
+
+
+async def test_a_big_snapshot_is_checked_off_the_event_loop_just_as_strictly() -> None:
+    from mock_gateway.web.routes.control_snapshot import INLINE_CHECK
+
+    async with running(settings()) as mock:
+        big_body = {"detail": "x" * INLINE_CHECK}
+        await mock.control(
+            "POST", "/faults", {"status": 500, "body": big_body, "endpoint": "status"}
+        )
+        await submit(mock, T2I, {"prompt": "x"}, KEY)
+        taken = await mock.control("POST", "/snapshot")
+        assert len(json.dumps(taken)) > INLINE_CHECK
+        bad = mutated(taken, "jobs[0].spec.height", 5000)
+        refused = await mock.http.post("/_mock/restore", content=json.dumps(bad))
+        assert refused.status_code == 400
+        assert refused.json()["message"].startswith("jobs[0].spec.height: must be an integer")
+        assert await mock.control("POST", "/snapshot") == taken
+        await mock.control("POST", "/reset")
+        assert (await mock.control("POST", "/restore", taken))["jobs"] == 1
+        assert await mock.control("POST", "/snapshot") == taken

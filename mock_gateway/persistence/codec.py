@@ -10,6 +10,8 @@ Interface (the SQLite store, ``mock_gateway.persistence``, builds on it):
   anything, so bad input loses nothing; then installs it all at once;
 - ``job_record(job) -> dict`` and ``job_from_record(record) -> Job``: one job (a store keeps
   jobs as rows), in the ``jobs`` section's form;
+- ``prepare(state, data)`` then ``install(state, prepared)``: ``restore`` in two steps, the
+  checking one free to run in a worker thread (the control API does so for big snapshots);
 - ``section(state, name)``: one section's JSON (``SECTIONS``; ``"jobs"`` too);
 - ``entry_record(entry)``: one journal entry in the ``journal`` section's form (a store may
   keep the entries as rows; an extension of the agreed interface, for that).
@@ -84,8 +86,10 @@ __all__ = [
     "SECTIONS",
     "SnapshotRefused",
     "entry_record",
+    "install",
     "job_from_record",
     "job_record",
+    "prepare",
     "restore",
     "section",
     "snapshot",
@@ -195,7 +199,7 @@ def _account(data: Any, where: str) -> tuple[Account, int]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Parsed:
+class Prepared:
     """Everything a snapshot holds, checked and built, not yet installed."""
 
     time: float
@@ -214,7 +218,7 @@ class _Parsed:
     hygiene: Hints
 
 
-def _read(state: MockState, data: Any) -> _Parsed:
+def _read(state: MockState, data: Any) -> Prepared:
     if not isinstance(data, dict):
         raise SnapshotRefused(f"snapshot: must be a JSON object (got {type(data).__name__})")
     fields = Fields(data, "", (*REQUIRED, *SECTIONS))
@@ -264,7 +268,7 @@ def _read(state: MockState, data: Any) -> _Parsed:
             ids,
         )
     empty_faults = {"next_id": 1, "rules": []}
-    return _Parsed(
+    return Prepared(
         time=clock.time("time"),
         rate=clock.number("rate", 0.0, MAX_RATE),
         accounts=accounts,
@@ -287,7 +291,17 @@ def _read(state: MockState, data: Any) -> _Parsed:
 def restore(state: MockState, data: Any) -> None:
     """Make ``state`` what ``data`` (a ``snapshot``) describes; ``SnapshotRefused`` (and no
     change at all) when any part of it does not fit."""
-    parsed = _read(state, data)
+    install(state, prepare(state, data))
+
+
+def prepare(state: MockState, data: Any) -> Prepared:
+    """Check ``data`` whole and build what it describes, changing nothing; it reads only the
+    mock's configuration, so it may run in a worker thread (a big snapshot takes a while)."""
+    return _read(state, data)
+
+
+def install(state: MockState, parsed: Prepared) -> None:
+    """Put what ``prepare`` built in place: nothing here can fail, so it is all or nothing."""
     core, settings = state.core, state.core.settings
     state.clock.restore(parsed.time, parsed.rate)
     core.accounts = {account.key: account for account, _ in parsed.accounts}
