@@ -345,3 +345,28 @@ async def test_a_big_snapshot_is_checked_off_the_event_loop_just_as_strictly() -
         await mock.control("POST", "/reset")
         assert (await mock.control("POST", "/restore", taken))["jobs"] == 1
         assert await mock.control("POST", "/snapshot") == taken
+
+
+async def test_an_attempt_in_flight_is_due_again_after_a_restore(
+    receiver: LoopbackReceiver,
+) -> None:
+    """At least once: a snapshot taken while a callback is on the wire has it due at once."""
+    import anyio
+
+    receiver.slow_down(1.0)
+    async with running(settings()) as original:
+        await submit(original, T2I, {"prompt": "x"}, {**KEY, "X-Webhook-URL": receiver.url})
+        await original.control("POST", "/clock/advance", {"seconds": 3, "settle_seconds": 0})
+        with anyio.fail_after(10):
+            while original.state.webhooks.in_flight == 0:
+                await anyio.sleep(0.01)
+        taken = await original.control("POST", "/snapshot")
+        [delivery] = taken["webhooks"]["deliveries"]
+        assert delivery["state"] == "pending" and delivery["next_at"] == taken["clock"]["time"]
+        assert taken["webhooks"]["scheduled"] == [delivery["id"]] and not delivery["attempts"]
+        receiver.slow_down(0)
+        async with running(settings()) as restored:
+            await restored.control("POST", "/restore", taken)
+            [done] = (await restored.control("GET", "/webhooks", params={"wait": 5}))["webhooks"]
+            assert done["state"] == "delivered"
+        receiver.wait_for(2)  # the original's attempt arrives too: twice, never zero times
