@@ -25,11 +25,11 @@ fault dice go on as they would have), ``faults`` (rules and how often each fired
 ``webhooks`` (deliveries with their attempts, and the schedule), ``journal`` (its entries,
 bounded by the restoring mock's own limits), ``hygiene`` (the Retry-After each key was given
 and each request's last polls, so the journal's warnings go on as they would have), ``jobs``
-(see ``codec_jobs``). Only
-``format``, ``clock``, ``accounts`` and ``jobs`` are required: a missing section restores
-as empty (``rng``: fresh from the mock's seed, as after a reset). Ids drawn by an unseeded
-mock (``"ids": null``) leave the restoring mock's own id source as it is; a seeded one's
-state makes the restoring mock draw the ids the original would have drawn next.
+(see ``codec_jobs``). Only ``format``, ``clock``, ``accounts`` and ``jobs`` are required: a
+missing section restores as empty (``rng``: fresh from the mock's seed, as after a reset).
+Ids drawn by an unseeded mock (``"ids": null``) leave the restoring mock's own id source as
+it is; a seeded one's state makes the restoring mock draw the ids the original would have
+drawn next.
 
 Not held: rendered images (they re-render byte-identically), which submits were recently
 accepted (for the duplicate-submit warning: kept as this process's hashes), attempts in
