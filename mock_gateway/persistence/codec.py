@@ -23,17 +23,17 @@ buckets), ``queue`` (where the simulation stands, jobs accepted, finished jobs w
 is not yet queued), ``rng`` (the states of the job, fault and id generators, so ids and
 fault dice go on as they would have), ``faults`` (rules and how often each fired),
 ``webhooks`` (deliveries with their attempts, and the schedule), ``journal`` (its entries,
-bounded by the restoring mock's own limits), ``hygiene`` (the Retry-After each key was given
-and each request's last polls, so the journal's warnings go on as they would have), ``jobs``
-(see ``codec_jobs``). Only ``format``, ``clock``, ``accounts`` and ``jobs`` are required: a
-missing section restores as empty (``rng``: fresh from the mock's seed, as after a reset).
+bounded by the restoring mock's own limits), ``hygiene`` (the Retry-After each key was given,
+each request's last polls and the submits just accepted, so the journal's warnings go on as
+they would have), ``jobs`` (see ``codec_jobs``). Only ``format``, ``clock``, ``accounts``
+and ``jobs`` are required: a missing section restores as empty (``rng``: fresh from the
+mock's seed, as after a reset).
 Ids drawn by an unseeded mock (``"ids": null``) leave the restoring mock's own id source as
 it is; a seeded one's state makes the restoring mock draw the ids the original would have
 drawn next.
 
-Not held: rendered images (they re-render byte-identically), which submits were recently
-accepted (for the duplicate-submit warning: kept as this process's hashes), attempts in
-flight (written as due at once: a receiver may see a callback twice, never zero times).
+Not held: rendered images (they re-render byte-identically), attempts in flight (written
+as due at once: a receiver may see a callback twice, never zero times).
 """
 
 from __future__ import annotations
@@ -284,7 +284,7 @@ def _read(state: MockState, data: Any) -> Prepared:
             data.get("webhooks", {"deliveries": [], "scheduled": []}), state.webhooks
         ),
         journal=read_journal(data.get("journal", {"recorded": 0, "entries": []})),
-        hygiene=read_hygiene(data.get("hygiene", {"retry_after": [], "polls": []})),
+        hygiene=read_hygiene(data.get("hygiene", {})),
     )
 
 
