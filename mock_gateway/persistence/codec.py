@@ -32,6 +32,10 @@ Ids drawn by an unseeded mock (``"ids": null``) leave the restoring mock's own i
 it is; a seeded one's state makes the restoring mock draw the ids the original would have
 drawn next.
 
+For a store: ``hygiene`` changes on almost every call and holds up to three tables of
+``journal_size`` rows (10,000 by default); it is only hints, so save it lazily, as the
+journal (losing its last second in a crash only loses a warning or two).
+
 Not held: rendered images (they re-render byte-identically), attempts in flight (written
 as due at once: a receiver may see a callback twice, never zero times).
 """
