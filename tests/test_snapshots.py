@@ -370,3 +370,22 @@ async def test_an_attempt_in_flight_is_due_again_after_a_restore(
             [done] = (await restored.control("GET", "/webhooks", params={"wait": 5}))["webhooks"]
             assert done["state"] == "delivered"
         receiver.wait_for(2)  # the original's attempt arrives too: twice, never zero times
+
+
+async def test_a_snapshot_without_the_logs_restores_them_as_empty() -> None:
+    from mock_gateway.persistence.codec import REQUIRED
+    from mock_gateway.web.routes.control import control_openapi
+
+    async with running(settings()) as mock:
+        await submit(mock, T2I, {"prompt": "x"}, KEY)
+        taken = await mock.control("POST", "/snapshot", {"without": ["journal", "hygiene"]})
+        assert "journal" not in taken and "hygiene" not in taken and taken["jobs"]
+        await mock.control("POST", "/restore", taken)
+        assert (await mock.control("GET", "/requests"))["requests"] == []
+        assert len((await mock.control("GET", "/jobs"))["jobs"]) == 1
+        for wrong in (["jobs"], "journal", ["nope"]):
+            answer = await mock.http.post("/_mock/snapshot", json={"without": wrong})
+            assert answer.status_code == 400 and answer.json()["message"].startswith("without:")
+    documented = control_openapi()["paths"]["/_mock/snapshot"]["post"]["requestBody"]
+    enum = documented["content"]["application/json"]["schema"]["properties"]["without"]
+    assert enum["items"]["enum"] == [name for name in SECTIONS if name not in REQUIRED]

@@ -17,6 +17,8 @@ from starlette.routing import Route
 
 from mock_gateway.persistence.codec import (
     FORMAT,
+    REQUIRED,
+    SECTIONS,
     Prepared,
     SnapshotRefused,
     install,
@@ -41,11 +43,20 @@ async def _committed(state: MockState) -> None:
 
 @guarded
 async def take_snapshot(request: Request) -> Response:
-    """The whole state as of now (jobs advanced to now first)."""
+    """The whole state as of now (jobs advanced to now first); ``{"without": ["journal"]}``
+    leaves out sections a restore does not need (a prepared state to commit, say)."""
     state = mock_state(request)
-    only(await json_body(request), [])
+    body = await json_body(request)
+    only(body, ["without"])
+    without = body.get("without", [])
+    optional = [name for name in SECTIONS if name not in REQUIRED]
+    if not isinstance(without, list) or any(name not in optional for name in without):
+        raise BadInput(f"without: must be a list of sections from {', '.join(optional)}")
     state.advance()
-    return JSONBody(snapshot(state))
+    data = snapshot(state)
+    for name in without:
+        data.pop(name, None)
+    return JSONBody(data)
 
 
 def _checked(state: MockState, raw: bytes) -> Prepared:
