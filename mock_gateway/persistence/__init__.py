@@ -1,0 +1,1 @@
+"""Persistent state: the state codec (``codec``) and what builds on it."""
