@@ -1,0 +1,235 @@
+"""What changed since the last commit, as one ``Batch`` of rows: incremental, not a snapshot.
+
+``ChangeTracker.collect`` runs on the event loop, in one go, so a batch is a consistent cut
+of the mock at one moment: a job written as ERROR comes with the balance its refund left,
+a job written as COMPLETED with the webhook delivery its finish queued.
+
+Jobs are rows (the codec's ``job_record``). A job is written when it is queued and when its
+status (or its refund) changes; a status poll changes nothing, so it writes nothing. The
+scan is cheap: the queue is first in, first out, so the written jobs that are not yet
+terminal are walked in submit order only up to the first one still waiting (at most
+``workers`` are running). The small sections (clock, accounts, faults, RNG, ...) are
+rewritten when their text changed; the journal, which every call grows, at most once a
+``LOG_SECONDS`` unless a control call asks for everything.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from mock_gateway.core import Job, JobStatus
+from mock_gateway.core.queue import JobQueue
+
+LOG_SECONDS = 1.0  # the journal and the webhook log's attempts are saved this often at most
+LAZY_SECTIONS = ("journal", "webhooks")
+JOB_SECTIONS = ("format", "jobs")
+
+# request id, submit order, status, mock time it became terminal, record (JSON text)
+JobRow = tuple[str, int, str, float | None, str]
+
+
+class Codec(Protocol):
+    """What the store needs of ``mock_gateway.persistence.codec``."""
+
+    FORMAT: int
+
+    def job_record(self, job: Job) -> dict[str, Any]: ...
+
+    def job_from_record(self, record: Any) -> Job: ...
+
+    def section(self, state: Any, name: str) -> Any: ...
+
+    def snapshot(self, state: Any) -> dict[str, Any]: ...
+
+    def restore(self, state: Any, data: Any) -> None: ...
+
+
+def to_text(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass
+class Batch:
+    """One transaction's worth of changes."""
+
+    jobs: dict[str, JobRow] = field(default_factory=dict)  # upserted
+    deleted: set[str] = field(default_factory=set)
+    clear_jobs: bool = False  # every job row goes first (a reset, a restore)
+    sections: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+    expire_before: float | None = None  # job rows that finished before this go
+
+    def absorb_older(self, older: Batch) -> None:
+        """Lay a failed earlier batch under this one (this one's changes win), so a commit
+        that failed (a full disk) is retried with the next."""
+        if not self.clear_jobs:
+            self.clear_jobs = older.clear_jobs
+            kept = {rid: row for rid, row in older.jobs.items() if rid not in self.deleted}
+            self.jobs = kept | self.jobs
+            self.deleted = (older.deleted - self.jobs.keys()) | self.deleted
+        self.sections = older.sections | self.sections
+        self.meta = older.meta | self.meta
+        if self.expire_before is None:
+            self.expire_before = older.expire_before
+
+
+@dataclass(slots=True)
+class Written:
+    job: Job
+    status: JobStatus
+    refunded: bool
+    seq: int
+
+
+class ChangeTracker:
+    def __init__(self, state: Any, codec: Codec, sections: tuple[str, ...]) -> None:
+        self.state = state
+        self.codec = codec
+        self.sections = sections
+        self._queue: JobQueue | None = None
+        self._written: dict[str, Written] = {}  # request id -> what its row says
+        self._open: dict[str, Job] = {}  # written, not terminal there: submit order
+        self._finished: deque[tuple[float, str]] = deque()  # (finished at, id): for expiry
+        self._seq = 0
+        self._texts: dict[str, str] = {}  # section -> the text last written
+        self._lazy_at = 0.0  # real time the lazy sections were last looked at
+        self._carry: Batch | None = None
+        self.clean = False  # set for the last commit of a clean stop
+
+    def adopt(self, last_seq: int) -> None:
+        """After a load: every job in memory is what its row says."""
+        self._queue = self.state.core.queue
+        self._seq = last_seq
+        for job in self._queue:
+            self._remember(job, last_seq)
+
+    def collect(self, *, full: bool = False) -> Batch:
+        """The changes since the last batch (with a failed one's laid under), as rows."""
+        batch = Batch()
+        queue: JobQueue = self.state.core.queue
+        if queue is not self._queue:  # a reset (or a restore) made a new queue
+            self._queue = queue
+            self._written.clear()
+            self._open.clear()
+            self._finished.clear()
+            batch.clear_jobs = True
+            for job in queue:
+                self._write(batch, job)
+        elif full:
+            self._reconcile(batch, queue)
+        else:
+            self._new_jobs(batch, queue)
+            self._progress(batch)
+        self._sections(batch, full)
+        self._expire(batch)
+        batch.meta["saved_wall"] = repr(time.time())
+        batch.meta["clean"] = "1" if self.clean else "0"
+        if self._carry is not None:
+            batch.absorb_older(self._carry)
+            self._carry = None
+        return batch
+
+    def failed(self, batch: Batch) -> None:
+        """The batch did not commit: carry it into the next one."""
+        self._carry = batch
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def _remember(self, job: Job, seq: int) -> None:
+        rid = job.request_id
+        self._written[rid] = Written(job, job.status, job.refunded, seq)
+        if job.status.terminal:
+            self._open.pop(rid, None)
+            self._finished.append((job.completed_at or 0.0, rid))
+        else:
+            self._open[rid] = job
+
+    def _write(self, batch: Batch, job: Job) -> None:
+        known = self._written.get(job.request_id)
+        if known is None or known.job is not job:
+            self._seq += 1
+            seq = self._seq
+        else:
+            seq = known.seq
+        record = to_text(self.codec.job_record(job))
+        finished = job.completed_at if job.status.terminal else None
+        batch.jobs[job.request_id] = (job.request_id, seq, job.status.value, finished, record)
+        batch.deleted.discard(job.request_id)
+        self._remember(job, seq)
+
+    def _new_jobs(self, batch: Batch, queue: JobQueue) -> None:
+        fresh: list[Job] = []
+        for job in queue.newest_first():  # jobs older than a written one are all written
+            if job.request_id in self._written:
+                break
+            fresh.append(job)
+        for job in reversed(fresh):
+            self._write(batch, job)
+
+    def _progress(self, batch: Batch) -> None:
+        changed: list[Job] = []
+        for job in self._open.values():
+            known = self._written[job.request_id]
+            if job.status is known.status and job.refunded == known.refunded:
+                if job.status is JobStatus.QUEUED:
+                    break  # first in, first out: every later job is still waiting too
+                continue
+            changed.append(job)
+        for job in changed:
+            self._write(batch, job)
+
+    def _reconcile(self, batch: Batch, queue: JobQueue) -> None:
+        """Everything against memory (after a control call: keys removed with their jobs,
+        refunds waived, a restore)."""
+        present: set[str] = set()
+        for job in queue:
+            present.add(job.request_id)
+            known = self._written.get(job.request_id)
+            if (
+                known is None
+                or known.job is not job
+                or known.status is not job.status
+                or known.refunded != job.refunded
+            ):
+                self._write(batch, job)
+        for rid in set(self._written) - present:
+            del self._written[rid]
+            self._open.pop(rid, None)
+            batch.deleted.add(rid)
+
+    def _expire(self, batch: Batch) -> None:
+        """Rows of jobs past their retention go, as the jobs do from memory."""
+        retention = self.state.core.settings.retention_seconds
+        horizon = self.state.clock.now() - retention
+        if self._finished and self._finished[0][0] <= horizon:
+            batch.expire_before = horizon
+            while self._finished and self._finished[0][0] <= horizon:
+                _, rid = self._finished.popleft()
+                known = self._written.get(rid)
+                if known is not None and known.status.terminal:
+                    del self._written[rid]
+
+    # -- sections ------------------------------------------------------------------------
+
+    def _sections(self, batch: Batch, full: bool) -> None:
+        now = time.monotonic()
+        lazy = full or now - self._lazy_at >= LOG_SECONDS
+        # A finished job's webhook is queued in the same step: save the delivery with it.
+        webhook_due = any(
+            row[3] is not None and self._written[rid].job.spec.webhook_url
+            for rid, row in batch.jobs.items()
+            if rid in self._written
+        )
+        if lazy:
+            self._lazy_at = now
+        for name in self.sections:
+            if name in LAZY_SECTIONS and not lazy and not (name == "webhooks" and webhook_due):
+                continue
+            text = to_text(self.codec.section(self.state, name))
+            if full or self._texts.get(name) != text:
+                batch.sections[name] = text
+                self._texts[name] = text

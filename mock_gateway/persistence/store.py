@@ -1,0 +1,216 @@
+"""The state file: SQLite (standard library) in WAL mode, one connection, one writer.
+
+``StateStore.open`` checks the file before the mock starts and refuses, in one line naming
+the file, what it cannot use: not a state file, corrupt, written by a newer mock, read-only,
+in use by another mock. An older layout is migrated (``schema``). The connection holds an
+exclusive lock for the mock's life, so a second mock on the same file is refused too.
+
+Durability (``synchronous``): ``normal`` (the default) makes every commit survive the mock's
+process being killed (SIGKILL included); the WAL is synced to the disk at checkpoints, so a
+power cut or an OS crash may lose the last commits (never the file). ``full`` syncs the WAL
+on every commit: it survives power loss too, at the cost of one fsync per group commit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mock_gateway.persistence import schema
+from mock_gateway.persistence.changes import Batch
+from mock_gateway.persistence.options import SYNC_LEVELS, StoreOptions
+
+APPLICATION_ID = 0x5EED6A7E  # PRAGMA application_id: marks the file as ours
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class StateFileError(Exception):
+    """The state file cannot be used; the message names it and says why, in one line."""
+
+
+class StateWriteError(Exception):
+    """A commit failed (a full disk, an I/O error): the change is not on disk."""
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """What a state file holds, in the codec's snapshot shape, and how it was left."""
+
+    data: dict[str, Any]
+    last_seq: int
+    clean: bool  # the mock stopped cleanly (its last moment was saved)
+    saved_wall: float | None  # real time of the last commit
+
+
+def _refuse(path: Path, problem: str) -> StateFileError:
+    return StateFileError(f"state file {path}: {problem}")
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse a file (or folder) the user made read-only, even to root, who could write it."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise _refuse(path, "its folder does not exist")
+    if path.exists():
+        if path.is_dir():
+            raise _refuse(path, "is a folder, not a file")
+        if not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+            raise _refuse(path, "is read-only (the mock writes every change to it)")
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise _refuse(path, "cannot be read and written by this user")
+        with path.open("rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+        if head and head != SQLITE_HEADER:  # an empty file is a new database
+            raise _refuse(path, "is not a mock-gateway state file (not an SQLite database)")
+    if os.statvfs(folder).f_flag & os.ST_RDONLY:
+        raise _refuse(path, "is on a read-only file system")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise _refuse(path, f"its folder {folder} is not writable (SQLite keeps a journal there)")
+
+
+class StateStore:
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = connection
+
+    @classmethod
+    def open(cls, path: str | Path, options: StoreOptions | None = None) -> StateStore:
+        """Open (or create) the file, take its lock, migrate an older layout."""
+        options = options or StoreOptions()
+        if options.synchronous not in SYNC_LEVELS:
+            raise ValueError(f"synchronous: one of {', '.join(SYNC_LEVELS)}")
+        where = Path(path)
+        _check_writable(where)
+        try:
+            db = sqlite3.connect(where, isolation_level=None, check_same_thread=False, timeout=0)
+        except sqlite3.Error as exc:
+            raise _refuse(where, f"cannot be opened ({exc})") from None
+        try:
+            cls._prepare(db, where, options)
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise _refuse(where, _describe(exc)) from None
+        except StateFileError:
+            db.close()
+            raise
+        return cls(where, db)
+
+    @staticmethod
+    def _prepare(db: sqlite3.Connection, path: Path, options: StoreOptions) -> None:
+        db.execute("PRAGMA locking_mode = EXCLUSIVE")  # one mock per file
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                raise _refuse(path, "is in use by another running mock-gateway") from None
+            raise
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if version == 0 and tables == 0:
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            schema.create(db)
+            db.execute("INSERT INTO meta (name, value) VALUES ('created_by', 'mock-gateway')")
+        elif app_id != APPLICATION_ID:
+            db.execute("ROLLBACK")
+            raise _refuse(path, "is an SQLite database but not a mock-gateway state file")
+        elif version > schema.VERSION:
+            db.execute("ROLLBACK")
+            raise _refuse(
+                path,
+                f"was written by a newer mock-gateway (layout {version}; this one reads "
+                f"up to {schema.VERSION}): upgrade mock-gateway or use another file",
+            )
+        elif version < schema.VERSION:
+            schema.migrate(db, version)
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            db.execute("ROLLBACK")
+            raise _refuse(path, f"is corrupt ({check})")
+        db.execute("COMMIT")
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":
+            raise _refuse(path, f"cannot use write-ahead logging (journal mode {mode})")
+        db.execute(f"PRAGMA synchronous = {options.synchronous.upper()}")
+        if options.max_bytes is not None:
+            page = db.execute("PRAGMA page_size").fetchone()[0]
+            db.execute(f"PRAGMA max_page_count = {max(1, options.max_bytes // page)}")
+
+    # -- reading -------------------------------------------------------------------------
+
+    def saved(self) -> Saved | None:
+        """The state the file holds (None: a new file that has none yet)."""
+        try:
+            meta = dict(self._db.execute("SELECT name, value FROM meta").fetchall())
+            if "codec_format" not in meta:
+                return None
+            data: dict[str, Any] = {"format": int(meta["codec_format"])}
+            for name, text in self._db.execute("SELECT name, data FROM sections"):
+                data[name] = json.loads(text)
+            jobs = []
+            last_seq = 0
+            for seq, text in self._db.execute("SELECT seq, record FROM jobs ORDER BY seq"):
+                jobs.append(json.loads(text))
+                last_seq = seq
+            data["jobs"] = jobs
+        except sqlite3.DatabaseError as exc:
+            raise _refuse(self.path, _describe(exc)) from None
+        except ValueError as exc:  # not JSON, or not a number where one belongs
+            raise _refuse(self.path, f"is corrupt (a saved row does not parse: {exc})") from None
+        wall = meta.get("saved_wall")
+        return Saved(data, last_seq, meta.get("clean") == "1", float(wall) if wall else None)
+
+    # -- writing (one thread at a time: the writer) --------------------------------------
+
+    def write(self, batch: Batch, codec_format: int) -> None:
+        """Commit ``batch`` in one transaction; raise ``StateWriteError`` if it cannot be."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            if batch.clear_jobs:
+                db.execute("DELETE FROM jobs")
+            elif batch.deleted:
+                db.executemany(
+                    "DELETE FROM jobs WHERE request_id = ?", [(rid,) for rid in batch.deleted]
+                )
+            if batch.expire_before is not None:
+                db.execute("DELETE FROM jobs WHERE finished_at <= ?", (batch.expire_before,))
+            if batch.jobs:
+                db.executemany(
+                    "INSERT INTO jobs (request_id, seq, status, finished_at, record)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id) DO UPDATE SET"
+                    " seq = excluded.seq, status = excluded.status,"
+                    " finished_at = excluded.finished_at, record = excluded.record",
+                    batch.jobs.values(),
+                )
+            if batch.sections:
+                db.executemany(
+                    "INSERT OR REPLACE INTO sections (name, data) VALUES (?, ?)",
+                    batch.sections.items(),
+                )
+            meta = {**batch.meta, "codec_format": str(codec_format)}
+            db.executemany("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", meta.items())
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StateWriteError(f"state file {self.path}: {_describe(exc)}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _describe(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return f"is corrupt ({text})"
+    if "full" in text:
+        return "the disk (or the --state-max-mb limit) is full: the change was not saved"
+    if "readonly" in text:
+        return "is read-only (the mock writes every change to it)"
+    return text
