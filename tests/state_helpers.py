@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 
 from gateway_helpers import KEY, T0, T2I
-from mock_helpers import Running
 from mock_gateway.config.settings import Settings
 from mock_gateway.persistence.keeper import StateKeeper
 from mock_gateway.persistence.options import StoreOptions
 from mock_gateway.persistence.store import StateStore
 from mock_gateway.steering.clock import VirtualClock
 from mock_gateway.web.app import create_app
+from mock_helpers import Running
 
 
 @contextlib.asynccontextmanager

@@ -4,8 +4,8 @@ layout migration and the export/import commands."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import base64
+import contextlib
 import io
 import json
 import sqlite3
