@@ -5,7 +5,8 @@
 - ``changes``: what changed since the last commit, as rows (jobs) and sections;
 - ``keeper``: group commits off the event loop; ``MockState.durability``;
 - ``attach``: loading a file into a fresh mock, or laying a new one out;
-- ``codec``: the whole mock state <-> JSON-able data (also ``/_mock/snapshot``).
+- ``codec`` (with ``codec_*``): the whole mock state <-> JSON-able data (also
+  ``/_mock/snapshot``, ``/_mock/restore``).
 
 Without ``--state`` none of this is imported and the mock runs in memory as before.
 """

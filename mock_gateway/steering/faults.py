@@ -241,6 +241,17 @@ class FaultBook:
     def rules(self) -> list[ActiveFault]:
         return list(self._rules)
 
+    @property
+    def next_id(self) -> int:
+        """The number the next rule's id gets (``f<n>``)."""
+        return self._next_id
+
+    def restore(self, rules: list[ActiveFault], next_id: int, rng: random.Random) -> None:
+        """Hold exactly ``rules`` (with what they have fired), as a snapshot recorded them."""
+        self.rng = rng
+        self._rules = list(rules)
+        self._next_id = next_id
+
     def decide(self, call: Call) -> Decision | None:
         decision = Decision()
         for rule in self._rules:

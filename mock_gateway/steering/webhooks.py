@@ -309,6 +309,22 @@ class WebhookDispatcher:
             delay = backoff_seconds(len(delivery.attempts), self.settings.backoff_seconds)
             self._schedule(delivery, now + delay)
 
+    def kept(self) -> tuple[list[Delivery], list[Delivery]]:
+        """What a snapshot holds: the logged deliveries (oldest first) and the scheduled ones
+        in the order they fall due (some may have left the log; none is in flight)."""
+        return list(self._log.values()), [entry[2] for entry in sorted(self._due)]
+
+    def restore(self, logged: list[Delivery], scheduled: list[Delivery]) -> None:
+        """Hold exactly these deliveries (as ``kept`` gave them), each ``scheduled`` one due at
+        its ``next_at``; attempts in flight now are not retried, as after ``reset``."""
+        self.reset()
+        for delivery in logged:
+            delivery.generation = self._generation
+            self._keep(delivery)
+        for delivery in scheduled:
+            delivery.generation = self._generation
+            self._schedule(delivery, delivery.next_at if delivery.next_at is not None else 0.0)
+
     def for_request(self, request_id: str) -> Delivery | None:
         """The delivery of one job's webhook, while the log still holds it."""
         return self._log.get(f"msg_{request_id}")
