@@ -25,11 +25,12 @@ from mock_gateway.core import Job, JobStatus
 from mock_gateway.core.queue import JobQueue
 
 LOG_SECONDS = 1.0  # the journal and the webhook log's attempts are saved this often at most
-LAZY_SECTIONS = ("journal", "webhooks")
+LAZY_SECTIONS = ("journal", "webhooks")  # saved at most once a LOG_SECONDS (see _deferred)
 JOB_SECTIONS = ("format", "jobs")
 
-# request id, submit order, status, mock time it became terminal, record (JSON text)
-JobRow = tuple[str, int, str, float | None, str]
+# request id, submit order, status, mock time it became terminal, the record's spec (JSON
+# text; None: already on disk, it never changes), the rest of the record (JSON text)
+JobRow = tuple[str, int, str, float | None, str | None, str]
 
 
 class Codec(Protocol):
@@ -69,7 +70,12 @@ class Batch:
         if not self.clear_jobs:
             self.clear_jobs = older.clear_jobs
             kept = {rid: row for rid, row in older.jobs.items() if rid not in self.deleted}
-            self.jobs = kept | self.jobs
+            for rid, row in self.jobs.items():
+                earlier = kept.get(rid)
+                if row[4] is None and earlier is not None:  # the spec only the older one has
+                    row = (*row[:4], earlier[4], row[5])
+                kept[rid] = row
+            self.jobs = kept
             self.deleted = (older.deleted - self.jobs.keys()) | self.deleted
         self.sections = older.sections | self.sections
         self.meta = older.meta | self.meta
@@ -150,14 +156,16 @@ class ChangeTracker:
 
     def _write(self, batch: Batch, job: Job) -> None:
         known = self._written.get(job.request_id)
+        record = self.codec.job_record(job)
+        spec = record.pop("spec")
         if known is None or known.job is not job:
             self._seq += 1
-            seq = self._seq
+            seq, spec_text = self._seq, to_text(spec)
         else:
-            seq = known.seq
-        record = to_text(self.codec.job_record(job))
+            seq, spec_text = known.seq, None  # on disk already: a job's spec never changes
         finished = job.completed_at if job.status.terminal else None
-        batch.jobs[job.request_id] = (job.request_id, seq, job.status.value, finished, record)
+        row = (job.request_id, seq, job.status.value, finished, spec_text, to_text(record))
+        batch.jobs[job.request_id] = row
         batch.deleted.discard(job.request_id)
         self._remember(job, seq)
 
@@ -215,19 +223,32 @@ class ChangeTracker:
 
     # -- sections ------------------------------------------------------------------------
 
-    def _sections(self, batch: Batch, full: bool) -> None:
-        now = time.monotonic()
-        lazy = full or now - self._lazy_at >= LOG_SECONDS
-        # A finished job's webhook is queued in the same step: save the delivery with it.
-        webhook_due = any(
+    def _deferred(self, batch: Batch) -> set[str]:
+        """The lazy sections this batch may leave for later. Not the webhook log when a job
+        with a webhook finished in it (the delivery must be saved with the job, or it would
+        never be sent); not the RNG of a seeded mock (its ids must never repeat)."""
+        deferred = set(LAZY_SECTIONS)
+        if any(
             row[3] is not None and self._written[rid].job.spec.webhook_url
             for rid, row in batch.jobs.items()
             if rid in self._written
-        )
-        if lazy:
+        ):
+            deferred.discard("webhooks")
+        if self.state.settings.core.seed is None:
+            # Unseeded draws (jitter, seeds) are random anyway; encoding three generators
+            # (20 kB) per commit would cost more than the rest of it.
+            deferred.add("rng")
+        return deferred
+
+    def _sections(self, batch: Batch, full: bool) -> None:
+        now = time.monotonic()
+        deferred: set[str] = set()
+        if full or now - self._lazy_at >= LOG_SECONDS:
             self._lazy_at = now
+        else:
+            deferred = self._deferred(batch)
         for name in self.sections:
-            if name in LAZY_SECTIONS and not lazy and not (name == "webhooks" and webhook_due):
+            if name in deferred:
                 continue
             text = to_text(self.codec.section(self.state, name))
             if full or self._texts.get(name) != text:

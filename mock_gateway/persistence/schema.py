@@ -6,7 +6,9 @@ older version is migrated in one transaction when the mock opens it; a newer one
 
 Layout 1 (the first cut) kept the whole snapshot in one ``state`` row per section, the jobs
 as one JSON list: every commit rewrote every job. Layout 2 keeps one row per job, so a
-commit writes only the jobs that changed, and the small sections in rows of their own.
+commit writes only the jobs that changed, and the small sections in rows of their own; a
+job's spec (prompt, sizes, input images: most of its bytes) is written once, and a status
+change rewrites only the small rest of its record.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ CREATE TABLE jobs (
     seq INTEGER NOT NULL,          -- submit order: the queue is first in, first out
     status TEXT NOT NULL,
     finished_at REAL,              -- mock time it became terminal (rows expire from it)
-    record TEXT NOT NULL           -- the codec's job_record(job), as JSON
+    spec TEXT,                     -- the record's "spec" (JSON): written once, never changes
+    record TEXT NOT NULL           -- the rest of the codec's job_record(job), as JSON
 );
 CREATE INDEX jobs_by_seq ON jobs (seq);
 CREATE INDEX jobs_by_finish ON jobs (finished_at) WHERE finished_at IS NOT NULL;
@@ -65,10 +68,11 @@ def _from_1(connection: sqlite3.Connection) -> None:
             finished = (
                 record.get("completed_at") if status not in ("QUEUED", "PROCESSING") else None
             )
+            spec = json.dumps(record.pop("spec", None))
             connection.execute(
-                "INSERT INTO jobs (request_id, seq, status, finished_at, record)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (str(record["request_id"]), seq, status, finished, json.dumps(record)),
+                "INSERT INTO jobs (request_id, seq, status, finished_at, spec, record)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (str(record["request_id"]), seq, status, finished, spec, json.dumps(record)),
             )
     connection.execute("DROP TABLE layout_1_state")
 

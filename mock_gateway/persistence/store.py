@@ -154,13 +154,16 @@ class StateStore:
                 data[name] = json.loads(text)
             jobs = []
             last_seq = 0
-            for seq, text in self._db.execute("SELECT seq, record FROM jobs ORDER BY seq"):
-                jobs.append(json.loads(text))
+            rows = self._db.execute("SELECT seq, spec, record FROM jobs ORDER BY seq")
+            for seq, spec, text in rows:
+                record = json.loads(text)
+                record["spec"] = json.loads(spec)
+                jobs.append(record)
                 last_seq = seq
             data["jobs"] = jobs
         except sqlite3.DatabaseError as exc:
             raise _refuse(self.path, _describe(exc)) from None
-        except ValueError as exc:  # not JSON, or not a number where one belongs
+        except (ValueError, TypeError) as exc:  # not JSON (or missing), not a number
             raise _refuse(self.path, f"is corrupt (a saved row does not parse: {exc})") from None
         wall = meta.get("saved_wall")
         return Saved(data, last_seq, meta.get("clean") == "1", float(wall) if wall else None)
@@ -182,10 +185,11 @@ class StateStore:
                 db.execute("DELETE FROM jobs WHERE finished_at <= ?", (batch.expire_before,))
             if batch.jobs:
                 db.executemany(
-                    "INSERT INTO jobs (request_id, seq, status, finished_at, record)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id) DO UPDATE SET"
+                    "INSERT INTO jobs (request_id, seq, status, finished_at, spec, record)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO UPDATE SET"
                     " seq = excluded.seq, status = excluded.status,"
-                    " finished_at = excluded.finished_at, record = excluded.record",
+                    " finished_at = excluded.finished_at, record = excluded.record,"
+                    " spec = coalesce(excluded.spec, jobs.spec)",
                     batch.jobs.values(),
                 )
             if batch.sections:
