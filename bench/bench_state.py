@@ -32,8 +32,8 @@ key = "{KEY}"
 balance_usd = "100000000"
 rate_limits = {{ submit = "1000000000/s", status = "1000000000/s" }}
 """
-SUBMIT = Request("POST", T2I, {"Ocp-Apim-Subscription-Key": KEY, "Content-Type": "application/json"},
-                 json.dumps({"prompt": "bench", "seed": 1}).encode())  # fmt: skip
+HEADERS = {"Ocp-Apim-Subscription-Key": KEY, "Content-Type": "application/json"}
+SUBMIT = Request("POST", T2I, HEADERS, json.dumps({"prompt": "bench", "seed": 1}).encode())
 TARGET = 0.5
 
 
@@ -63,8 +63,9 @@ async def main(args: argparse.Namespace) -> None:
             str(config), "--state", str(folder / "full.db"), "--state-sync", "full"
         ),
     }
-    print(f"load generator: {'wrk -t1' if wrk_available() else 'Python (wrk not installed)'},"
-          f" {args.connections} connections, {args.seconds:g} s a phase, {args.rounds} rounds")  # fmt: skip
+    generator = "wrk -t1" if wrk_available() else "Python (wrk not installed)"
+    print(f"load generator: {generator}, {args.connections} connections,")
+    print(f"  {args.seconds:g} s a phase, {args.rounds} rounds, servers taking turns")
     rounds: dict[str, list[float]] = {name: [] for name in servers}
     try:
         warm = argparse.Namespace(**{**vars(args), "seconds": 1.0})
