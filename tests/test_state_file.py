@@ -245,3 +245,34 @@ async def test_export_then_import_into_another_file(
     err = capsys.readouterr().err
     assert "refused" in err and "Traceback" not in err
     assert T0  # the helpers' clock starts at the documented example's moment
+
+
+async def test_the_journal_survives_a_restart_and_a_reset_empties_it(tmp_path: Path) -> None:
+    db = tmp_path / "mock.db"
+    async with stateful(db) as mock:
+        rid = await submit(mock)
+        await poll(mock, rid)
+        before = await mock.control("GET", "/requests")
+    async with stateful(db) as mock:
+        after = await mock.control("GET", "/requests")
+        assert after["requests"] == before["requests"] and after["recorded"] == 2
+        await poll(mock, rid)
+        await mock.control("POST", "/reset")
+        await submit(mock)
+    async with stateful(db) as mock:
+        kept = await mock.control("GET", "/requests")
+    assert [entry["seq"] for entry in kept["requests"]] == [1]  # only what came after the reset
+
+
+async def test_a_restored_snapshot_is_what_the_file_holds(tmp_path: Path) -> None:
+    async with stateful(tmp_path / "a.db") as mock:
+        await mock.control("PUT", "/keys/from-snapshot", {"balance_usd": "9"})
+        rid = await submit(mock)
+        snapshot = await mock.control("POST", "/snapshot")
+    db = tmp_path / "b.db"
+    async with stateful(db) as mock:
+        await submit(mock, {"prompt": "replaced by the restore"})
+        await mock.control("POST", "/restore", snapshot)
+    async with stateful(db) as mock:
+        assert [job.request_id for job in mock.state.core.queue] == [rid]
+        assert (await mock.control("GET", "/keys/from-snapshot"))["balance_usd"] == "9"

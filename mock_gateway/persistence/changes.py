@@ -6,15 +6,18 @@ a job written as COMPLETED with the webhook delivery its finish queued.
 
 Jobs are rows (the codec's ``job_record``). A job is written when it is queued and when its
 status (or its refund) changes; a status poll changes nothing, so it writes nothing. The
-scan is cheap: the queue is first in, first out, so the written jobs that are not yet
-terminal are walked in submit order only up to the first one still waiting (at most
-``workers`` are running). The small sections (clock, accounts, faults, RNG, ...) are
-rewritten when their text changed; the journal, which every call grows, at most once a
-``LOG_SECONDS`` unless a control call asks for everything.
+scan costs what changed, not what the queue holds: the queue is first in, first out, so the
+jobs written as QUEUED are walked in submit order up to the first one still waiting, and
+those written as PROCESSING wait in a heap by the moment they finish, until the queue's
+simulation has passed it. The small sections (clock, accounts, faults, RNG, ...) are
+rewritten when their text changed; the journal, which every call grows, gains rows for its
+new entries at most once a ``LOG_SECONDS`` (a poll writes nothing of its own: its entry
+rides along with the next batch), unless a control call asks for everything.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import time
 from collections import deque
@@ -23,6 +26,8 @@ from typing import Any, Protocol
 
 from mock_gateway.core import Job, JobStatus
 from mock_gateway.core.queue import JobQueue
+from mock_gateway.persistence.codec_steering import entry_record
+from mock_gateway.steering.journal import Entry
 
 LOG_SECONDS = 1.0  # the journal and the webhook log's attempts are saved this often at most
 LAZY_SECTIONS = ("journal", "webhooks")  # saved at most once a LOG_SECONDS (see _deferred)
@@ -63,6 +68,9 @@ class Batch:
     sections: dict[str, str] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
     expire_before: float | None = None  # job rows that finished before this go
+    journal: dict[int, str] = field(default_factory=dict)  # new entries: seq -> JSON text
+    journal_from: int | None = None  # entries before this seq have left the journal
+    journal_clear: bool = False  # every entry row goes first (the journal was emptied)
 
     def absorb_older(self, older: Batch) -> None:
         """Lay a failed earlier batch under this one (this one's changes win), so a commit
@@ -79,6 +87,11 @@ class Batch:
             self.deleted = (older.deleted - self.jobs.keys()) | self.deleted
         self.sections = older.sections | self.sections
         self.meta = older.meta | self.meta
+        if not self.journal_clear:
+            self.journal_clear = older.journal_clear
+            self.journal = older.journal | self.journal
+        if self.journal_from is None:
+            self.journal_from = older.journal_from
         if self.expire_before is None:
             self.expire_before = older.expire_before
 
@@ -98,18 +111,26 @@ class ChangeTracker:
         self.sections = sections
         self._queue: JobQueue | None = None
         self._written: dict[str, Written] = {}  # request id -> what its row says
-        self._open: dict[str, Job] = {}  # written, not terminal there: submit order
+        self._waiting: dict[str, Job] = {}  # written as QUEUED: submit order
+        # written as PROCESSING: (when it finishes, seq, job); one whose finish the queue's
+        # simulation has passed is finished (or gone), the others still run
+        self._running: list[tuple[float, int, Job]] = []
+        self._touched: list[Job] = []  # changed outside the queue's schedule (a refund)
         self._finished: deque[tuple[float, str]] = deque()  # (finished at, id): for expiry
         self._seq = 0
         self._texts: dict[str, str] = {}  # section -> the text last written
         self._lazy_at = 0.0  # real time the lazy sections were last looked at
+        self._journal_last: Entry | None = None  # the newest journal entry written
         self._carry: Batch | None = None
         self.clean = False  # set for the last commit of a clean stop
 
     def adopt(self, last_seq: int) -> None:
-        """After a load: every job in memory is what its row says."""
+        """After a load: every job in memory is what its row says (and every entry of the
+        journal has its row)."""
         self._queue = self.state.core.queue
         self._seq = last_seq
+        entries = self.state.journal.entries()
+        self._journal_last = entries[-1] if entries else None
         for job in self._queue:
             self._remember(job, last_seq)
 
@@ -120,7 +141,8 @@ class ChangeTracker:
         if queue is not self._queue:  # a reset (or a restore) made a new queue
             self._queue = queue
             self._written.clear()
-            self._open.clear()
+            self._waiting.clear()
+            self._running.clear()
             self._finished.clear()
             batch.clear_jobs = True
             for job in queue:
@@ -129,7 +151,7 @@ class ChangeTracker:
             self._reconcile(batch, queue)
         else:
             self._new_jobs(batch, queue)
-            self._progress(batch)
+            self._progress(batch, queue)
         self._sections(batch, full)
         self._expire(batch)
         batch.meta["saved_wall"] = repr(time.time())
@@ -148,11 +170,19 @@ class ChangeTracker:
     def _remember(self, job: Job, seq: int) -> None:
         rid = job.request_id
         self._written[rid] = Written(job, job.status, job.refunded, seq)
-        if job.status.terminal:
-            self._open.pop(rid, None)
-            self._finished.append((job.completed_at or 0.0, rid))
+        if job.status is JobStatus.QUEUED:
+            self._waiting[rid] = job
+            return
+        self._waiting.pop(rid, None)
+        if job.status is JobStatus.PROCESSING:
+            finish = (job.started_at or 0.0) + job.processing_seconds
+            heapq.heappush(self._running, (finish, seq, job))
         else:
-            self._open[rid] = job
+            self._finished.append((job.completed_at or 0.0, rid))
+
+    def touch(self, job: Job) -> None:
+        """``job`` changed outside the queue's schedule: write it with the next batch."""
+        self._touched.append(job)
 
     def _write(self, batch: Batch, job: Job) -> None:
         known = self._written.get(job.request_id)
@@ -178,17 +208,24 @@ class ChangeTracker:
         for job in reversed(fresh):
             self._write(batch, job)
 
-    def _progress(self, batch: Batch) -> None:
+    def _progress(self, batch: Batch, queue: JobQueue) -> None:
+        """The written jobs whose status changed: O(changes), whatever the queue holds."""
         changed: list[Job] = []
-        for job in self._open.values():
-            known = self._written[job.request_id]
-            if job.status is known.status and job.refunded == known.refunded:
-                if job.status is JobStatus.QUEUED:
-                    break  # first in, first out: every later job is still waiting too
-                continue
+        for job in self._waiting.values():
+            if job.status is JobStatus.QUEUED:
+                break  # first in, first out: every later job is still waiting too
             changed.append(job)
+        running = self._running
+        while running and running[0][0] <= queue.sim_time:
+            _, _, job = heapq.heappop(running)
+            known = self._written.get(job.request_id)
+            if known is not None and known.job is job and known.status is not job.status:
+                changed.append(job)
+        changed.extend(self._touched)
+        self._touched.clear()
         for job in changed:
-            self._write(batch, job)
+            if self._written.get(job.request_id) is not None:
+                self._write(batch, job)
 
     def _reconcile(self, batch: Batch, queue: JobQueue) -> None:
         """Everything against memory (after a control call: keys removed with their jobs,
@@ -206,7 +243,7 @@ class ChangeTracker:
                 self._write(batch, job)
         for rid in set(self._written) - present:
             del self._written[rid]
-            self._open.pop(rid, None)
+            self._waiting.pop(rid, None)  # the running heap skips what is not written
             batch.deleted.add(rid)
 
     def _expire(self, batch: Batch) -> None:
@@ -222,6 +259,34 @@ class ChangeTracker:
                     del self._written[rid]
 
     # -- sections ------------------------------------------------------------------------
+
+    def _journal(self, batch: Batch, full: bool) -> None:
+        """The entries recorded since the last batch, as rows (the section keeps only the
+        count): a batch carries what the journal gained, not all it holds. The entry last
+        written is recognised by identity, so a journal emptied (a reset) or replaced (a
+        restore) is rewritten whole."""
+        journal = self.state.journal
+        entries = journal.entries()
+        last, self._journal_last = self._journal_last, entries[-1] if entries else None
+        fresh: list[Entry] = []  # newest first
+        if not entries or last is None:
+            batch.journal_clear = last is not None or bool(entries)
+            fresh = entries[::-1]
+        else:
+            for entry in reversed(entries):
+                if entry is last:
+                    break
+                if entry[0] <= last[0]:  # not the entry written: emptied or replaced since
+                    batch.journal_clear, fresh = True, entries[::-1]
+                    break
+                fresh.append(entry)  # (running out: the written one was pushed out)
+        for entry in reversed(fresh):
+            batch.journal[entry[0]] = to_text(entry_record(entry))
+        if entries:
+            batch.journal_from = entries[0][0]
+        text = to_text({"recorded": journal.recorded})
+        if full or self._texts.get("journal") != text:
+            batch.sections["journal"] = self._texts["journal"] = text
 
     def _deferred(self, batch: Batch) -> set[str]:
         """The lazy sections this batch may leave for later. Not the webhook log when a job
@@ -249,6 +314,9 @@ class ChangeTracker:
             deferred = self._deferred(batch)
         for name in self.sections:
             if name in deferred:
+                continue
+            if name == "journal":
+                self._journal(batch, full)
                 continue
             text = to_text(self.codec.section(self.state, name))
             if full or self._texts.get(name) != text:

@@ -1,11 +1,12 @@
-"""Group commits: every change made so far goes to disk in one transaction, off the loop.
+"""Group commits: every change made so far goes to disk in one short transaction.
 
 ``StateKeeper`` is ``MockState.durability``. An answer that must not be sent before its
 change is on disk (a submit's 202, a control call's answer) awaits ``wait()``; the first
-waiter schedules a flush, and every waiter that arrives before it runs, or while its
-transaction is being written, shares it or the next one. One transaction is in flight at a
-time, written by one thread (``sqlite3`` releases the GIL while it writes), so the event
-loop never waits on the disk. Without waiters, ``run`` flushes every ``FLUSH_SECONDS``: job
+waiter schedules a flush for when the loop has run what is ready now, so every request
+being handled meanwhile shares that commit (or, while one is being written, the next).
+One transaction at a time, from one writer: the loop itself with ``--state-sync normal``
+(no fsync: a commit is a write into the WAL), a thread with ``full`` (an fsync per commit
+must not hold the loop). Without waiters, ``run`` flushes every ``FLUSH_SECONDS``: job
 transitions, refunds and webhook attempts reach the disk within that time.
 """
 
@@ -17,6 +18,7 @@ import logging
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
+from mock_gateway.core import Job
 from mock_gateway.persistence.changes import Batch, ChangeTracker
 from mock_gateway.persistence.store import StateStore, StateWriteError
 
@@ -27,7 +29,13 @@ FLUSH_SECONDS = 0.25  # changes nobody waits for (job transitions, attempts) are
 
 def _empty(batch: Batch) -> bool:
     return not (
-        batch.jobs or batch.deleted or batch.clear_jobs or batch.sections or batch.expire_before
+        batch.jobs
+        or batch.deleted
+        or batch.clear_jobs
+        or batch.sections
+        or batch.expire_before
+        or batch.journal
+        or batch.journal_clear
     )
 
 
@@ -36,6 +44,11 @@ class StateKeeper:
         self.store = store
         self.tracker = tracker
         self.codec_format = codec_format
+        # synchronous=normal: a commit is a write() into the WAL, no fsync, well under a
+        # millisecond: done on the loop itself, it costs less than handing it to a thread
+        # (which would wait for the GIL at every row). full: each commit waits for an
+        # fsync, which must not hold the loop, so a thread writes.
+        self.inline = store.synchronous == "normal"
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="mock-state-writer")
         self._wanted = 0  # tickets handed out
         self._busy = False  # a flush is scheduled or its transaction is being written
@@ -48,6 +61,10 @@ class StateKeeper:
         """Return once every change made so far is committed (``StateWriteError`` if the
         commit failed: the change is then in memory only)."""
         await self._commit(full=False)
+
+    def touch(self, job: Job) -> None:
+        """``job`` changed outside its schedule (a refund): save it with the next commit."""
+        self.tracker.touch(job)
 
     async def commit_all(self) -> None:
         """Like ``wait``, comparing all of memory with the file (after a control call)."""
@@ -76,17 +93,26 @@ class StateKeeper:
         if _empty(batch):
             self._settle(loop, ticket, None)
             return
+        if self.inline:
+            try:
+                self.store.write(batch, self.codec_format)
+            except StateWriteError as exc:
+                self._committed(loop, ticket, batch, exc)
+            else:
+                self._committed(loop, ticket, batch, None)
+            return
         done = loop.run_in_executor(self._writer, self.store.write, batch, self.codec_format)
-        done.add_done_callback(lambda result: self._committed(loop, ticket, batch, result))
+        done.add_done_callback(
+            lambda result: self._committed(loop, ticket, batch, result.exception())
+        )
 
     def _committed(
         self,
         loop: asyncio.AbstractEventLoop,
         ticket: int,
         batch: Batch,
-        result: asyncio.Future[None],
+        error: BaseException | None,
     ) -> None:
-        error = result.exception()
         failure: StateWriteError | None = None
         if error is None:
             self.commits += 1

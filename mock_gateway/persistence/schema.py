@@ -8,7 +8,8 @@ Layout 1 (the first cut) kept the whole snapshot in one ``state`` row per sectio
 as one JSON list: every commit rewrote every job. Layout 2 keeps one row per job, so a
 commit writes only the jobs that changed, and the small sections in rows of their own; a
 job's spec (prompt, sizes, input images: most of its bytes) is written once, and a status
-change rewrites only the small rest of its record.
+change rewrites only the small rest of its record; the journal's entries are rows too, so
+a commit adds the new ones instead of rewriting ten thousand.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_by_seq ON jobs (seq);
 CREATE INDEX jobs_by_finish ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+CREATE TABLE journal (
+    seq INTEGER PRIMARY KEY,       -- the entry's number: the journal keeps the newest
+    entry TEXT NOT NULL            -- the codec's entry record, as JSON
+);
 """
 
 
@@ -60,6 +65,17 @@ def _from_1(connection: sqlite3.Connection) -> None:
     for statement in _statements(LAYOUT_2)[1:]:  # meta stays as it is
         connection.execute(statement)
     for name, data in rows:
+        if name == "journal":
+            journal = json.loads(data)
+            for entry in journal.pop("entries", []):
+                connection.execute(
+                    "INSERT INTO journal (seq, entry) VALUES (?, ?)",
+                    (int(entry["seq"]), json.dumps(entry)),
+                )
+            connection.execute(
+                "INSERT INTO sections (name, data) VALUES (?, ?)", (name, json.dumps(journal))
+            )
+            continue
         if name != "jobs":
             connection.execute("INSERT INTO sections (name, data) VALUES (?, ?)", (name, data))
             continue

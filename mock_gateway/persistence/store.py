@@ -74,8 +74,9 @@ def _check_writable(path: Path) -> None:
 
 
 class StateStore:
-    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, connection: sqlite3.Connection, synchronous: str) -> None:
         self.path = path
+        self.synchronous = synchronous
         self._db = connection
 
     @classmethod
@@ -98,7 +99,7 @@ class StateStore:
         except StateFileError:
             db.close()
             raise
-        return cls(where, db)
+        return cls(where, db, options.synchronous)
 
     @staticmethod
     def _prepare(db: sqlite3.Connection, path: Path, options: StoreOptions) -> None:
@@ -161,6 +162,9 @@ class StateStore:
                 jobs.append(record)
                 last_seq = seq
             data["jobs"] = jobs
+            if isinstance(data.get("journal"), dict):
+                rows = self._db.execute("SELECT entry FROM journal ORDER BY seq")
+                data["journal"]["entries"] = [json.loads(text) for (text,) in rows]
         except sqlite3.DatabaseError as exc:
             raise _refuse(self.path, _describe(exc)) from None
         except (ValueError, TypeError) as exc:  # not JSON (or missing), not a number
@@ -196,6 +200,15 @@ class StateStore:
                 db.executemany(
                     "INSERT OR REPLACE INTO sections (name, data) VALUES (?, ?)",
                     batch.sections.items(),
+                )
+            if batch.journal_clear:
+                db.execute("DELETE FROM journal")
+            elif batch.journal_from is not None:
+                db.execute("DELETE FROM journal WHERE seq < ?", (batch.journal_from,))
+            if batch.journal:
+                db.executemany(
+                    "INSERT OR REPLACE INTO journal (seq, entry) VALUES (?, ?)",
+                    batch.journal.items(),
                 )
             meta = {**batch.meta, "codec_format": str(codec_format)}
             db.executemany("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", meta.items())

@@ -37,6 +37,9 @@ class Durability(Protocol):
     async def commit_all(self) -> None:
         """Like ``wait``, comparing all of the state with the disk (after a control call)."""
 
+    def touch(self, job: Job) -> None:
+        """``job`` changed outside the queue's schedule: save it with the next commit."""
+
 
 class Waker:
     """Lets a request (a clock step, a new webhook) cut the ticker's sleep short."""
@@ -108,6 +111,8 @@ class MockState:
         if not job.status.terminal:
             job.outcome = JobStatus.ERROR
             job.outcome_error = "Not accepted: the mock could not save it (its answer was 503)."
+        if self.durability is not None:
+            self.durability.touch(job)
 
     def now(self) -> float:
         return self.clock.now()
