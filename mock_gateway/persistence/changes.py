@@ -33,9 +33,9 @@ LOG_SECONDS = 1.0  # the journal and the webhook log's attempts are saved this o
 LAZY_SECTIONS = ("journal", "webhooks")  # saved at most once a LOG_SECONDS (see _deferred)
 JOB_SECTIONS = ("format", "jobs")
 
-# request id, submit order, status, mock time it became terminal, the record's spec (JSON
-# text; None: already on disk, it never changes), the rest of the record (JSON text)
-JobRow = tuple[str, int, str, float | None, str | None, str]
+# submit order (the row's key), request id, status, mock time it became terminal, the
+# record's spec (JSON text; None: already on disk, it never changes), the rest (JSON text)
+JobRow = tuple[int, str, str, float | None, str | None, str]
 
 
 class Codec(Protocol):
@@ -63,11 +63,10 @@ class Batch:
     """One transaction's worth of changes."""
 
     jobs: dict[str, JobRow] = field(default_factory=dict)  # upserted
-    deleted: set[str] = field(default_factory=set)
+    deleted: dict[str, int] = field(default_factory=dict)  # request id -> its row's seq
     clear_jobs: bool = False  # every job row goes first (a reset, a restore)
     sections: dict[str, str] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
-    expire_before: float | None = None  # job rows that finished before this go
     journal: dict[int, str] = field(default_factory=dict)  # new entries: seq -> JSON text
     journal_from: int | None = None  # entries before this seq have left the journal
     journal_clear: bool = False  # every entry row goes first (the journal was emptied)
@@ -84,7 +83,8 @@ class Batch:
                     row = (*row[:4], earlier[4], row[5])
                 kept[rid] = row
             self.jobs = kept
-            self.deleted = (older.deleted - self.jobs.keys()) | self.deleted
+            gone = {rid: seq for rid, seq in older.deleted.items() if rid not in self.jobs}
+            self.deleted = gone | self.deleted
         self.sections = older.sections | self.sections
         self.meta = older.meta | self.meta
         if not self.journal_clear:
@@ -92,8 +92,6 @@ class Batch:
             self.journal = older.journal | self.journal
         if self.journal_from is None:
             self.journal_from = older.journal_from
-        if self.expire_before is None:
-            self.expire_before = older.expire_before
 
 
 @dataclass(slots=True)
@@ -194,9 +192,9 @@ class ChangeTracker:
         else:
             seq, spec_text = known.seq, None  # on disk already: a job's spec never changes
         finished = job.completed_at if job.status.terminal else None
-        row = (job.request_id, seq, job.status.value, finished, spec_text, to_text(record))
+        row = (seq, job.request_id, job.status.value, finished, spec_text, to_text(record))
         batch.jobs[job.request_id] = row
-        batch.deleted.discard(job.request_id)
+        batch.deleted.pop(job.request_id, None)
         self._remember(job, seq)
 
     def _new_jobs(self, batch: Batch, queue: JobQueue) -> None:
@@ -242,21 +240,18 @@ class ChangeTracker:
             ):
                 self._write(batch, job)
         for rid in set(self._written) - present:
-            del self._written[rid]
+            batch.deleted[rid] = self._written.pop(rid).seq
             self._waiting.pop(rid, None)  # the running heap skips what is not written
-            batch.deleted.add(rid)
 
     def _expire(self, batch: Batch) -> None:
         """Rows of jobs past their retention go, as the jobs do from memory."""
         retention = self.state.core.settings.retention_seconds
         horizon = self.state.clock.now() - retention
-        if self._finished and self._finished[0][0] <= horizon:
-            batch.expire_before = horizon
-            while self._finished and self._finished[0][0] <= horizon:
-                _, rid = self._finished.popleft()
-                known = self._written.get(rid)
-                if known is not None and known.status.terminal:
-                    del self._written[rid]
+        while self._finished and self._finished[0][0] <= horizon:
+            _, rid = self._finished.popleft()
+            known = self._written.get(rid)
+            if known is not None and known.status.terminal:
+                batch.deleted[rid] = self._written.pop(rid).seq
 
     # -- sections ------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from mock_gateway.persistence.store import StateStore, StateWriteError
 log = logging.getLogger("mock_gateway.persistence")
 
 FLUSH_SECONDS = 0.25  # changes nobody waits for (job transitions, attempts) are this late at most
+CHECKPOINT_SECONDS = 1.0  # the WAL is copied into the file this often, by the writer thread
 
 
 def _empty(batch: Batch) -> bool:
@@ -33,7 +34,6 @@ def _empty(batch: Batch) -> bool:
         or batch.deleted
         or batch.clear_jobs
         or batch.sections
-        or batch.expire_before
         or batch.journal
         or batch.journal_clear
     )
@@ -49,6 +49,8 @@ class StateKeeper:
         # (which would wait for the GIL at every row). full: each commit waits for an
         # fsync, which must not hold the loop, so a thread writes.
         self.inline = store.synchronous == "normal"
+        self._checkpointing = False
+        self._checkpointed_at = 0  # the number of commits at the last checkpoint
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="mock-state-writer")
         self._wanted = 0  # tickets handed out
         self._busy = False  # a flush is scheduled or its transaction is being written
@@ -148,11 +150,25 @@ class StateKeeper:
             self._busy = False
 
     async def run(self) -> None:
-        """Flush what nobody waits for, every ``FLUSH_SECONDS`` (the lifespan runs this)."""
+        """Flush what nobody waits for, every ``FLUSH_SECONDS``, and checkpoint every
+        ``CHECKPOINT_SECONDS`` when anything was committed (the lifespan runs this)."""
+        loop = asyncio.get_running_loop()
+        every = max(1, round(CHECKPOINT_SECONDS / FLUSH_SECONDS))
+        ticks = 0
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
             with contextlib.suppress(StateWriteError):  # logged once; retried next time
                 await self.wait()
+            ticks += 1
+            due = ticks % every == 0 and self.commits != self._checkpointed_at
+            if due and not self._checkpointing:
+                self._checkpointed_at = self.commits
+                self._checkpointing = True
+                done = loop.run_in_executor(self._writer, self.store.checkpoint)
+                done.add_done_callback(self._checkpointed)
+
+    def _checkpointed(self, result: asyncio.Future[None]) -> None:
+        self._checkpointing = False
 
     async def close(self) -> None:
         """Commit the last moment (the clock exactly where it stands) and let go."""

@@ -30,15 +30,13 @@ LAYOUT_2 = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sections (name TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE jobs (
-    request_id TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL,          -- submit order: the queue is first in, first out
+    seq INTEGER PRIMARY KEY,       -- submit order (the queue is first in, first out): no index
+    request_id TEXT NOT NULL,      -- to add to: new rows append, a commit touches few pages
     status TEXT NOT NULL,
-    finished_at REAL,              -- mock time it became terminal (rows expire from it)
+    finished_at REAL,              -- mock time it became terminal
     spec TEXT,                     -- the record's "spec" (JSON): written once, never changes
     record TEXT NOT NULL           -- the rest of the codec's job_record(job), as JSON
 );
-CREATE INDEX jobs_by_seq ON jobs (seq);
-CREATE INDEX jobs_by_finish ON jobs (finished_at) WHERE finished_at IS NOT NULL;
 CREATE TABLE journal (
     seq INTEGER PRIMARY KEY,       -- the entry's number: the journal keeps the newest
     entry TEXT NOT NULL            -- the codec's entry record, as JSON
@@ -86,9 +84,9 @@ def _from_1(connection: sqlite3.Connection) -> None:
             )
             spec = json.dumps(record.pop("spec", None))
             connection.execute(
-                "INSERT INTO jobs (request_id, seq, status, finished_at, spec, record)"
+                "INSERT INTO jobs (seq, request_id, status, finished_at, spec, record)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (str(record["request_id"]), seq, status, finished, spec, json.dumps(record)),
+                (seq, str(record["request_id"]), status, finished, spec, json.dumps(record)),
             )
     connection.execute("DROP TABLE layout_1_state")
 

@@ -13,7 +13,9 @@ on every commit: it survives power loss too, at the cost of one fsync per group 
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
 import os
 import sqlite3
 import stat
@@ -25,8 +27,11 @@ from mock_gateway.persistence import schema
 from mock_gateway.persistence.changes import Batch
 from mock_gateway.persistence.options import SYNC_LEVELS, StoreOptions
 
+log = logging.getLogger("mock_gateway.persistence")
+
 APPLICATION_ID = 0x5EED6A7E  # PRAGMA application_id: marks the file as ours
 SQLITE_HEADER = b"SQLite format 3\x00"
+WAL_LIMIT = 16 * 1024 * 1024  # the write-ahead log is cut back to this after a checkpoint
 
 
 class StateFileError(Exception):
@@ -74,10 +79,14 @@ def _check_writable(path: Path) -> None:
 
 
 class StateStore:
-    def __init__(self, path: Path, connection: sqlite3.Connection, synchronous: str) -> None:
+    def __init__(
+        self, path: Path, connection: sqlite3.Connection, synchronous: str, lock: int
+    ) -> None:
         self.path = path
         self.synchronous = synchronous
         self._db = connection
+        self._lock = lock  # a descriptor holding flock(LOCK_EX): one mock per file
+        self._checkpointer: sqlite3.Connection | None = None
 
     @classmethod
     def open(cls, path: str | Path, options: StoreOptions | None = None) -> StateStore:
@@ -87,29 +96,25 @@ class StateStore:
             raise ValueError(f"synchronous: one of {', '.join(SYNC_LEVELS)}")
         where = Path(path)
         _check_writable(where)
+        lock = _lock(where)
         try:
-            db = sqlite3.connect(where, isolation_level=None, check_same_thread=False, timeout=0)
+            db = sqlite3.connect(where, isolation_level=None, check_same_thread=False, timeout=5)
         except sqlite3.Error as exc:
+            os.close(lock)
             raise _refuse(where, f"cannot be opened ({exc})") from None
         try:
             cls._prepare(db, where, options)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, StateFileError) as exc:
             db.close()
+            os.close(lock)
+            if isinstance(exc, StateFileError):
+                raise
             raise _refuse(where, _describe(exc)) from None
-        except StateFileError:
-            db.close()
-            raise
-        return cls(where, db, options.synchronous)
+        return cls(where, db, options.synchronous, lock)
 
     @staticmethod
     def _prepare(db: sqlite3.Connection, path: Path, options: StoreOptions) -> None:
-        db.execute("PRAGMA locking_mode = EXCLUSIVE")  # one mock per file
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc):
-                raise _refuse(path, "is in use by another running mock-gateway") from None
-            raise
+        db.execute("BEGIN IMMEDIATE")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         app_id = db.execute("PRAGMA application_id").fetchone()[0]
         tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
@@ -138,6 +143,11 @@ class StateStore:
         if mode != "wal":
             raise _refuse(path, f"cannot use write-ahead logging (journal mode {mode})")
         db.execute(f"PRAGMA synchronous = {options.synchronous.upper()}")
+        # The keeper checkpoints from a thread of its own (a checkpoint syncs the disk and
+        # must not hold the loop; PASSIVE never blocks the writer), and the WAL is cut
+        # back to WAL_LIMIT once it has been copied.
+        db.execute("PRAGMA wal_autocheckpoint = 0")
+        db.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT}")
         if options.max_bytes is not None:
             page = db.execute("PRAGMA page_size").fetchone()[0]
             db.execute(f"PRAGMA max_page_count = {max(1, options.max_bytes // page)}")
@@ -183,15 +193,13 @@ class StateStore:
                 db.execute("DELETE FROM jobs")
             elif batch.deleted:
                 db.executemany(
-                    "DELETE FROM jobs WHERE request_id = ?", [(rid,) for rid in batch.deleted]
+                    "DELETE FROM jobs WHERE seq = ?", [(seq,) for seq in batch.deleted.values()]
                 )
-            if batch.expire_before is not None:
-                db.execute("DELETE FROM jobs WHERE finished_at <= ?", (batch.expire_before,))
             if batch.jobs:
                 db.executemany(
-                    "INSERT INTO jobs (request_id, seq, status, finished_at, spec, record)"
-                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO UPDATE SET"
-                    " seq = excluded.seq, status = excluded.status,"
+                    "INSERT INTO jobs (seq, request_id, status, finished_at, spec, record)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO UPDATE SET"
+                    " request_id = excluded.request_id, status = excluded.status,"
                     " finished_at = excluded.finished_at, record = excluded.record,"
                     " spec = coalesce(excluded.spec, jobs.spec)",
                     batch.jobs.values(),
@@ -218,8 +226,39 @@ class StateStore:
                 db.execute("ROLLBACK")
             raise StateWriteError(f"state file {self.path}: {_describe(exc)}") from None
 
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file, on a connection of its own (run
+        it in a thread: it syncs the disk). The data is safe in the log either way, so a
+        failure loses nothing and is only logged."""
+        try:
+            if self._checkpointer is None:
+                self._checkpointer = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False, timeout=5
+                )
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            log.warning("state file %s: checkpoint failed (%s); retried later", self.path, exc)
+
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self._db.close()
+        os.close(self._lock)
+
+
+def _lock(path: Path) -> int:
+    """An exclusive ``flock`` on the file (SQLite's own locks are ``fcntl`` locks, which
+    ``flock`` does not touch): a second mock on the same file is refused."""
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _refuse(path, f"cannot be opened ({exc.strerror})") from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(descriptor)
+        raise _refuse(path, "is in use by another running mock-gateway") from None
+    return descriptor
 
 
 def _describe(exc: sqlite3.Error) -> str:
