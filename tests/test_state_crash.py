@@ -9,6 +9,8 @@ attempt, so retries are pending when the process dies).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -144,3 +146,36 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
             while not hooked <= receiver.delivered:  # at least once, never zero times
                 assert time.monotonic() < deadline, sorted(hooked - receiver.delivered)
                 time.sleep(0.1)
+
+
+def test_a_refused_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"not a database at all\n" * 50)
+    done = subprocess.run(
+        [sys.executable, "-m", "mock_gateway", "serve", "--port", "0", "--state", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and "Traceback" not in done.stderr, lines
+    assert path.read_bytes() == b"not a database at all\n" * 50
+
+
+def test_a_clean_stop_keeps_the_exact_moment(tmp_path: Path) -> None:
+    args = ("--state", str(tmp_path / "mock.db"), "--timing", "manual")
+    with running_mock(*args) as first:
+        with httpx.Client(base_url=first.base_url, headers=KEY, trust_env=False) as http:
+            http.post("/_mock/clock/advance", json={"seconds": 3600})
+            moment = http.get("/_mock/clock").json()["time"]
+            request_id = http.post(T2I, json={"prompt": "kept"}).json()["request_id"]
+        assert first.process is not None
+        first.stop()  # SIGTERM: the last commit, then exit 0
+        assert first.process.returncode == 0
+    with (
+        running_mock(*args) as second,
+        httpx.Client(base_url=second.base_url, headers=KEY, trust_env=False) as http,
+    ):
+        assert http.get("/_mock/clock").json()["time"] == moment
+        assert http.get(f"/v2/requests/status/{request_id}").json()["status"] == "QUEUED"

@@ -9,6 +9,8 @@ import contextlib
 import io
 import json
 import sqlite3
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +278,41 @@ async def test_a_restored_snapshot_is_what_the_file_holds(tmp_path: Path) -> Non
     async with stateful(db) as mock:
         assert [job.request_id for job in mock.state.core.queue] == [rid]
         assert (await mock.control("GET", "/keys/from-snapshot"))["balance_usd"] == "9"
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str = "400k") -> Iterator[Path]:
+    """A tmpfs of ``size`` at ``folder`` (root only: the test skips without it)."""
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+async def test_a_real_full_disk_answers_503_and_loses_nothing(tmp_path: Path) -> None:
+    accepted: list[str] = []
+    with small_disk(tmp_path / "disk") as disk:
+        db = disk / "mock.db"
+        async with stateful(db) as mock:
+            for n in range(2000):
+                answer = await mock.http.post(
+                    "/seedream-5-0-lite-text-to-image/v1/seedream-5-0-lite-text-to-image-request",
+                    json={"prompt": f"{n} " + "fill the disk " * 200},
+                    headers=KEY,
+                )
+                if answer.status_code != 202:
+                    break
+                accepted.append(answer.json()["request_id"])
+            assert answer.status_code == 503, answer.text
+            assert "nothing was charged" in answer.json()["message"]
+        async with stateful(db) as mock:
+            kept = {job.request_id for job in mock.state.core.queue}
+    assert accepted and set(accepted) <= kept
