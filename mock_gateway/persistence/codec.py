@@ -10,7 +10,9 @@ Interface (the SQLite store, ``mock_gateway.persistence``, builds on it):
   anything, so bad input loses nothing; then installs it all at once;
 - ``job_record(job) -> dict`` and ``job_from_record(record) -> Job``: one job (a store keeps
   jobs as rows), in the ``jobs`` section's form;
-- ``section(state, name)``: one section's JSON (``SECTIONS``; ``"jobs"`` too).
+- ``section(state, name)``: one section's JSON (``SECTIONS``; ``"jobs"`` too);
+- ``entry_record(entry)``: one journal entry in the ``journal`` section's form (a store may
+  keep the entries as rows; an extension of the agreed interface, for that).
 
 Sections: ``clock`` (mock time and rate: a restore goes on from that moment, no jump),
 ``accounts`` (keys with balances, limits, flags, whether ``--any-key`` made them),
@@ -19,13 +21,17 @@ buckets), ``queue`` (where the simulation stands, jobs accepted, finished jobs w
 is not yet queued), ``rng`` (the states of the job, fault and id generators, so ids and
 fault dice go on as they would have), ``faults`` (rules and how often each fired),
 ``webhooks`` (deliveries with their attempts, and the schedule), ``journal`` (its entries,
-bounded by the restoring mock's own limits), ``jobs`` (see ``codec_jobs``). Only
+bounded by the restoring mock's own limits), ``hygiene`` (the Retry-After each key was given
+and each request's last polls, so the journal's warnings go on as they would have), ``jobs``
+(see ``codec_jobs``). Only
 ``format``, ``clock``, ``accounts`` and ``jobs`` are required: a missing section restores
-as empty (``rng``: fresh from the mock's seed, as after a reset).
+as empty (``rng``: fresh from the mock's seed, as after a reset). Ids drawn by an unseeded
+mock (``"ids": null``) leave the restoring mock's own id source as it is; a seeded one's
+state makes the restoring mock draw the ids the original would have drawn next.
 
-Not held: rendered images (they re-render byte-identically), the client-hygiene hints
-(which polls came how fast: a restored mock starts them afresh), attempts in flight (written
-as due at once: a receiver may see a callback twice, never zero times).
+Not held: rendered images (they re-render byte-identically), which submits were recently
+accepted (for the duplicate-submit warning: kept as this process's hashes), attempts in
+flight (written as due at once: a receiver may see a callback twice, never zero times).
 """
 
 from __future__ import annotations
@@ -52,12 +58,18 @@ from mock_gateway.persistence.codec_fields import (
     shown,
 )
 from mock_gateway.persistence.codec_jobs import job_from_record, job_record
+from mock_gateway.persistence.codec_logs import (
+    Hints,
+    entry_record,
+    hygiene_section,
+    journal_section,
+    read_hygiene,
+    read_journal,
+)
 from mock_gateway.persistence.codec_steering import (
     Deliveries,
     faults_section,
-    journal_section,
     read_faults,
-    read_journal,
     read_webhooks,
     webhooks_section,
 )
@@ -71,6 +83,7 @@ __all__ = [
     "FORMAT",
     "SECTIONS",
     "SnapshotRefused",
+    "entry_record",
     "job_from_record",
     "job_record",
     "restore",
@@ -81,7 +94,7 @@ __all__ = [
 FORMAT = 1
 SECTIONS = (
     "clock", "accounts", "idle_accounts", "rate_limits", "queue", "rng", "faults",
-    "webhooks", "journal",
+    "webhooks", "journal", "hygiene",
 )  # fmt: skip
 REQUIRED = ("format", "clock", "accounts", "jobs")
 ACCOUNT_FIELDS = ("key", "balance_usd", "forbidden", "rate_limits", "note", "auto")
@@ -136,6 +149,8 @@ def section(state: MockState, name: str) -> Any:
         return webhooks_section(state.webhooks, state.clock.now())
     if name == "journal":
         return journal_section(state.journal)
+    if name == "hygiene":
+        return hygiene_section(state.hygiene)
     if name == "jobs":
         return [job_record(job) for job in core.queue]
     raise ValueError(f"no snapshot section {name!r} (sections: {', '.join(SECTIONS)}, jobs)")
@@ -179,17 +194,6 @@ def _account(data: Any, where: str) -> tuple[Account, int]:
     return account, usd_to_micros(Decimal(balance))
 
 
-def _rows(fields: Fields, name: str, names: tuple[str, ...]) -> list[Fields]:
-    """A section of rows like ``[key, group, tokens, updated]``, each read as named fields
-    (a refusal names ``rate_limits[2].tokens``)."""
-    rows = []
-    for where, item in fields.indexed(name, default=True):
-        if not isinstance(item, list) or len(item) != len(names):
-            raise SnapshotRefused(f"{where}: must be a row [{', '.join(names)}]")
-        rows.append(Fields(dict(zip(names, item, strict=True)), where, names))
-    return rows
-
-
 @dataclass(frozen=True, slots=True)
 class _Parsed:
     """Everything a snapshot holds, checked and built, not yet installed."""
@@ -207,6 +211,7 @@ class _Parsed:
     rules: tuple[list[ActiveFault], int]
     deliveries: Deliveries
     journal: tuple[list[Entry], int]
+    hygiene: Hints
 
 
 def _read(state: MockState, data: Any) -> _Parsed:
@@ -229,7 +234,7 @@ def _read(state: MockState, data: Any) -> _Parsed:
         if job.owner not in keys:
             raise SnapshotRefused(f"jobs[{index}].owner: no account has this key")
     idle = []
-    for row in _rows(fields, "idle_accounts", ("key", "last_call")):
+    for row in fields.rows("idle_accounts", ("key", "last_call")):
         if row.raw("key") not in keys:
             raise row.refuse("key", "no account has this key")
         idle.append((row.text("key"), row.time("last_call")))
@@ -240,14 +245,14 @@ def _read(state: MockState, data: Any) -> _Parsed:
             row.number("tokens", 0.0, 1e9),
             row.time("updated"),
         )
-        for row in _rows(fields, "rate_limits", ("key", "group", "tokens", "updated"))
+        for row in fields.rows("rate_limits", ("key", "group", "tokens", "updated"))
     ]
     queue = Fields(data.get("queue", {}), "queue", ("sim_time", "submitted", "unreported"))
     unreported = []
     for where, request_id in queue.indexed("unreported", default=True):
         finished = by_id.get(request_id) if isinstance(request_id, str) else None
-        if finished is None or not finished.status.terminal:
-            raise SnapshotRefused(f"{where}: must name a finished job of the snapshot")
+        if finished is None or not finished.status.terminal or finished in unreported:
+            raise SnapshotRefused(f"{where}: must name a finished job of the snapshot, once")
         unreported.append(finished)
     rngs: tuple[random.Random, random.Random, random.Random | None] | None = None
     if fields.has("rng"):
@@ -272,9 +277,10 @@ def _read(state: MockState, data: Any) -> _Parsed:
         rngs=rngs,
         rules=read_faults(data.get("faults", empty_faults), state.fault_endpoints),
         deliveries=read_webhooks(
-            data.get("webhooks", {"deliveries": [], "scheduled": []}), state.webhooks.policy
+            data.get("webhooks", {"deliveries": [], "scheduled": []}), state.webhooks
         ),
         journal=read_journal(data.get("journal", {"recorded": 0, "entries": []})),
+        hygiene=read_hygiene(data.get("hygiene", {"retry_after": [], "polls": []})),
     )
 
 
@@ -302,11 +308,12 @@ def restore(state: MockState, data: Any) -> None:
         core.rng, faults_rng = random.Random(settings.seed), random.Random(settings.seed)
     else:
         core.rng, faults_rng, ids_rng = parsed.rngs
-        core.ids.use_random(ids_rng)
+        if ids_rng is not None:  # an unseeded mock's ids came from secrets: keep our own
+            core.ids.use_random(ids_rng)
     state.faults.restore(*parsed.rules, faults_rng)
     state.journal.restore(*parsed.journal)
     state.webhooks.restore(parsed.deliveries.logged, parsed.deliveries.scheduled)
+    state.hygiene.restore_hints(*parsed.hygiene)
     state.world.reset()
     state.images.clear()
-    state.hygiene.clear()
     state.waker.wake()

@@ -16,7 +16,9 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-MAX_TIME = 253_402_300_799.0  # 9999-12-31T23:59:59Z: the last moment a timestamp can show
+# 2100-01-01T00:00:00Z: far enough, and far from year 9999, where timestamps stop (a clock
+# running a million times faster from there would pass it within minutes)
+MAX_TIME = 4_102_444_800.0
 MAX_TEXT = 100_000  # characters of any text field (a prompt is at most 5,000)
 MAX_KEY = 4096  # characters of a key (configured keys may be long; API-made ones <= 256)
 MAX_ITEMS = 10_000_000  # items of any list (bounded again by the mock's own capacities)
@@ -142,6 +144,16 @@ class Fields:
 
     def child(self, name: str, allowed: tuple[str, ...]) -> Fields:
         return Fields(self.raw(name), self.at(name), allowed)
+
+    def rows(self, name: str, names: tuple[str, ...]) -> list[Fields]:
+        """An array of rows like ``[key, group, tokens, updated]`` (``[]`` when missing),
+        each read as named fields, so a refusal names ``rate_limits[2].tokens``."""
+        found = []
+        for where, item in self.indexed(name, default=True):
+            if not isinstance(item, list) or len(item) != len(names):
+                raise SnapshotRefused(f"{where}: must be a row [{', '.join(names)}]")
+            found.append(Fields(dict(zip(names, item, strict=True)), where, names))
+        return found
 
 
 def b64_bytes(value: Any, where: str, limit: int) -> bytes:

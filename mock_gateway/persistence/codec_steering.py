@@ -1,4 +1,5 @@
-"""The steering sections of a snapshot: fault rules, webhook deliveries, the journal.
+"""The steering sections of a snapshot: fault rules and webhook deliveries (the logs are in
+``codec_logs``).
 
 Each has a ``*_section`` (the state as JSON) and a ``read_*`` that checks a section and
 builds new objects from it without touching the mock (``codec.restore`` installs them once
@@ -14,16 +15,14 @@ from typing import Any
 
 from mock_gateway.persistence.codec_fields import (
     MAX_KEY,
-    MAX_TEXT,
     Fields,
     SnapshotRefused,
-    b64_bytes,
-    b64_text,
 )
-from mock_gateway.steering.bounded import PATH_CAP, TEXT_CAP
+
+# ``entry_record`` lived here first and i17-store's change tracker imports it from here;
+# it belongs to ``codec_logs`` now (and is public as ``codec.entry_record``).
+from mock_gateway.persistence.codec_logs import entry_record as entry_record
 from mock_gateway.steering.faults import MAX_RULES, ActiveFault, FaultError, FaultSpec, parse_rule
-from mock_gateway.steering.journal import BODY_CAP, Entry, Flag, Journal, flag_json
-from mock_gateway.steering.webhook_policy import HostPolicy
 from mock_gateway.steering.webhooks import Attempt, Delivery, WebhookDispatcher
 
 RULE_FIELDS = ("id", "fired", "rule")
@@ -32,12 +31,7 @@ DELIVERY_FIELDS = (
     "attempts", "logged",
 )  # fmt: skip
 ATTEMPT_FIELDS = ("attempt", "time", "status", "error", "duration_ms", "headers")
-ENTRY_FIELDS = (
-    "seq", "time", "method", "path", "key", "status", "body", "request_id", "warnings",
-    "faults", "body_bytes", "truncated", "error",
-)  # fmt: skip
 DELIVERY_STATES = ("pending", "delivered", "failed", "blocked")
-TRUNCATABLE = ("body", "path", "key", "request_id")
 MAX_COUNT = 2**62
 
 
@@ -158,7 +152,7 @@ def _attempt(data: Any, where: str) -> Attempt:
     )
 
 
-def _delivery(data: Any, where: str, policy: HostPolicy) -> tuple[Delivery, bool]:
+def _delivery(data: Any, where: str, dispatcher: WebhookDispatcher) -> tuple[Delivery, bool]:
     fields = Fields(data, where, DELIVERY_FIELDS)
     body = fields.text("body", limit=16 * 1024 * 1024)
     try:
@@ -181,7 +175,7 @@ def _delivery(data: Any, where: str, policy: HostPolicy) -> tuple[Delivery, bool
     if (delivery.state == "pending") != (delivery.next_at is not None):
         raise fields.refuse("next_at", "must be set exactly when the state is pending")
     if delivery.state == "pending":
-        decision = policy.decide(delivery.url)
+        decision = dispatcher.target_of(delivery.url)
         if isinstance(decision, str):  # this mock may not call it: kept, but not attempted
             delivery.state, delivery.reason, delivery.next_at = "blocked", decision, None
         else:
@@ -195,12 +189,12 @@ class Deliveries:
     scheduled: list[Delivery]
 
 
-def read_webhooks(data: Any, policy: HostPolicy) -> Deliveries:
+def read_webhooks(data: Any, dispatcher: WebhookDispatcher) -> Deliveries:
     fields = Fields(data, "webhooks", ("deliveries", "scheduled"))
     by_id: dict[str, Delivery] = {}
     logged: list[Delivery] = []
     for where, item in fields.indexed("deliveries"):
-        delivery, in_log = _delivery(item, where, policy)
+        delivery, in_log = _delivery(item, where, dispatcher)
         if delivery.id in by_id:
             raise SnapshotRefused(f"{where}.id: {delivery.id!r} appears twice")
         by_id[delivery.id] = delivery
@@ -217,93 +211,3 @@ def read_webhooks(data: Any, policy: HostPolicy) -> Deliveries:
     if waiting:
         raise fields.refuse("scheduled", f"must list every pending delivery ({waiting[0]})")
     return Deliveries(logged, scheduled)
-
-
-# -- journal -----------------------------------------------------------------------------
-
-
-def _body_json(body: bytes | str | None) -> dict[str, str] | None:
-    if body is None:
-        return None
-    return {"bytes": b64_text(body)} if isinstance(body, bytes) else {"text": body}
-
-
-def entry_record(entry: Entry) -> dict[str, Any]:
-    (seq, time, method, path, key, status, body, request_id, warnings, faults, body_bytes,
-     truncated, error) = entry  # fmt: skip
-    return {
-        "seq": seq,
-        "time": time,
-        "method": method,
-        "path": path,
-        "key": key,
-        "status": status,
-        "body": _body_json(body),
-        "request_id": request_id,
-        "warnings": [[flag[0], flag_json(flag)["message"]] for flag in warnings],
-        "faults": list(faults),
-        "body_bytes": body_bytes,
-        "truncated": list(truncated),
-        "error": error,
-    }
-
-
-def journal_section(journal: Journal) -> dict[str, Any]:
-    return {
-        "recorded": journal.recorded,
-        "entries": [entry_record(entry) for entry in journal.entries()],
-    }
-
-
-def _body(fields: Fields) -> bytes | str | None:
-    value = fields.raw("body")
-    if value is None:
-        return None
-    body = Fields(value, fields.at("body"), ("bytes", "text"))
-    if len(body.data) != 1:
-        raise body.refuse("", 'must hold one of "bytes" (base64) or "text"')
-    if "bytes" in body.data:
-        return b64_bytes(body.data["bytes"], body.at("bytes"), BODY_CAP)
-    return body.text("text", limit=2 * BODY_CAP)
-
-
-def _warning(item: Any, where: str) -> Flag:
-    if (
-        not isinstance(item, list)
-        or len(item) != 2
-        or not all(isinstance(text, str) and len(text) <= MAX_TEXT for text in item)
-    ):
-        raise SnapshotRefused(f"{where}: must be [kind, message]")
-    return (item[0], "{}", (item[1],))  # worded already: shown as written
-
-
-def _entry(data: Any, where: str) -> Entry:
-    fields = Fields(data, where, ENTRY_FIELDS)
-    truncated = fields.strings("truncated")
-    if any(name not in TRUNCATABLE for name in truncated):
-        raise fields.refuse("truncated", f"may only name {', '.join(TRUNCATABLE)}")
-    warnings = tuple(_warning(item, at) for at, item in fields.indexed("warnings"))
-    return (
-        fields.integer("seq", 1, MAX_COUNT),
-        fields.time("time"),
-        fields.text("method", limit=32, empty=False),
-        fields.text("path", limit=PATH_CAP),
-        fields.optional_text("key", limit=TEXT_CAP),
-        fields.optional_integer("status", 100, 599),
-        _body(fields),
-        fields.optional_text("request_id", limit=TEXT_CAP),
-        warnings,
-        tuple(fields.strings("faults", limit=32)),
-        fields.optional_integer("body_bytes", 0, MAX_COUNT),
-        tuple(truncated),
-        fields.optional_text("error", limit=4096),
-    )
-
-
-def read_journal(data: Any) -> tuple[list[Entry], int]:
-    fields = Fields(data, "journal", ("recorded", "entries"))
-    entries = [_entry(item, where) for where, item in fields.indexed("entries")]
-    recorded = fields.integer("recorded", 0, MAX_COUNT)
-    if entries and recorded < entries[-1][0]:
-        raise fields.refuse("recorded", "must be at least the last entry's seq")
-    return entries, recorded

@@ -50,6 +50,10 @@ DUPLICATE = (
 )
 
 
+# (key, request id) -> (time of the last poll, its status, the gap before it)
+PollHint = tuple[tuple[str, str], tuple[float, str | None, float | None]]
+
+
 class Bounded(Generic[K, V]):
     """A dict that forgets its oldest entries beyond ``capacity`` (first in, first out:
     cheaper than LRU, and forgetting an old entry only forgets a hint)."""
@@ -69,6 +73,10 @@ class Bounded(Generic[K, V]):
 
     def pop(self, key: K) -> None:
         self._items.pop(key, None)
+
+    def items(self) -> list[tuple[K, V]]:
+        """Every entry, the oldest first."""
+        return list(self._items.items())
 
     def clear(self) -> None:
         self._items.clear()
@@ -92,6 +100,21 @@ class Hygiene:
     def clear(self) -> None:
         for table in (self._retry_after, self._polls, self._submits, self._logged):
             table.clear()
+
+    def hints(self) -> tuple[list[tuple[tuple[str, str], tuple[float, int]]], list[PollHint]]:
+        """The Retry-After and poll tables, oldest first, for snapshots (the duplicate-submit
+        fingerprints are this process's ``hash`` values, so they are not)."""
+        return self._retry_after.items(), self._polls.items()
+
+    def restore_hints(
+        self, retry_after: list[tuple[tuple[str, str], tuple[float, int]]], polls: list[PollHint]
+    ) -> None:
+        """Hold exactly these hints (as ``hints`` gave them); everything else starts afresh."""
+        self.clear()
+        for key, value in retry_after:
+            self._retry_after.put(key, value)
+        for poll_key, poll in polls:
+            self._polls.put(poll_key, poll)
 
     def _warn(self, key: str, kind: str, template: str, *args: Any) -> Flag:
         flag: Flag = (kind, template, args)
