@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from mock_gateway.core import Job, JobStatus
 from mock_gateway.core.queue import JobQueue
-from mock_gateway.persistence.codec_steering import entry_record
+from mock_gateway.persistence.codec import entry_record
 from mock_gateway.steering.journal import Entry
 
 LOG_SECONDS = 1.0  # the journal and the webhook log's attempts are saved this often at most
