@@ -316,3 +316,29 @@ async def test_a_real_full_disk_answers_503_and_loses_nothing(tmp_path: Path) ->
         async with stateful(db) as mock:
             kept = {job.request_id for job in mock.state.core.queue}
     assert accepted and set(accepted) <= kept
+
+
+async def test_a_webhook_not_yet_handed_on_is_owed_after_a_restart(tmp_path: Path) -> None:
+    """A job whose world advanced inside a submit that then awaited (a big body, a remote
+    input) is finished before its webhook reaches the dispatcher: a commit in between must
+    still lead a restarted mock to send it."""
+    db = tmp_path / "mock.db"
+    async with stateful(db, timing="manual") as mock:
+        response = await mock.http.post(
+            "/seedream-5-0-lite-text-to-image/v1/seedream-5-0-lite-text-to-image-request",
+            json={"prompt": "owed"},
+            headers={**KEY, "X-Webhook-URL": "http://127.0.0.1:9/hook"},
+        )
+        rid = response.json()["request_id"]
+        mock.clock.advance(10)
+        advanced = mock.state.world.advance(mock.clock.now())  # as a submit mid-way does
+        assert [due.request_id for due in advanced.webhooks] == [rid]
+        await keeper_of(mock).wait()  # a commit lands before carry_out
+        saved = keeper_of(mock).store.saved()
+        assert saved is not None and saved.data["queue"]["unreported"] == [rid]
+        keeper_of(mock).store.close()  # "crash": nothing more reaches the file
+        mock.state.durability = None  # (the stopping lifespan must not write either)
+    async with stateful(db, timing="manual") as mock:
+        mock.state.advance()
+        delivery = mock.state.webhooks.for_request(rid)
+    assert delivery is not None

@@ -114,6 +114,7 @@ class ChangeTracker:
         # simulation has passed is finished (or gone), the others still run
         self._running: list[tuple[float, int, Job]] = []
         self._touched: list[Job] = []  # changed outside the queue's schedule (a refund)
+        self._owed: set[str] = set()  # finished with a webhook not yet seen queued
         self._finished: deque[tuple[float, str]] = deque()  # (finished at, id): for expiry
         self._seq = 0
         self._texts: dict[str, str] = {}  # section -> the text last written
@@ -283,6 +284,31 @@ class ChangeTracker:
         if full or self._texts.get("journal") != text:
             batch.sections["journal"] = self._texts["journal"] = text
 
+    def _owe_webhooks(self, batch: Batch, queue: dict[str, Any]) -> None:
+        """A job that finished while a submit was between steps (its world advanced, the
+        webhook not yet handed to the dispatcher) is saved as finished with no delivery:
+        name it among the queue's ``unreported`` jobs, whose webhooks a restored mock
+        sends, until its delivery is queued (else a crash then would lose the callback)."""
+        unreported = queue.get("unreported")
+        if not isinstance(unreported, list):
+            return
+        for rid, row in batch.jobs.items():
+            known = self._written.get(rid)
+            if row[3] is not None and known is not None and known.job.spec.webhook_url:
+                self._owed.add(rid)
+        if not self._owed:
+            return
+        listed = set(unreported)
+        webhooks = self.state.webhooks
+        for rid in list(self._owed):
+            known = self._written.get(rid)
+            if known is None or webhooks.for_request(rid) is not None:
+                self._owed.discard(rid)  # queued for delivery (or the job is gone)
+            elif rid in listed:
+                continue  # the codec names it already (finished, not yet reported)
+            elif known.status.terminal:
+                unreported.append(rid)
+
     def _deferred(self, batch: Batch) -> set[str]:
         """The lazy sections this batch may leave for later. Not the webhook log when a job
         with a webhook finished in it (the delivery must be saved with the job, or it would
@@ -313,7 +339,10 @@ class ChangeTracker:
             if name == "journal":
                 self._journal(batch, full)
                 continue
-            text = to_text(self.codec.section(self.state, name))
+            data = self.codec.section(self.state, name)
+            if name == "queue" and isinstance(data, dict):
+                self._owe_webhooks(batch, data)
+            text = to_text(data)
             if full or self._texts.get(name) != text:
                 batch.sections[name] = text
                 self._texts[name] = text

@@ -98,7 +98,7 @@ class StateKeeper:
         if self.inline:
             try:
                 self.store.write(batch, self.codec_format)
-            except StateWriteError as exc:
+            except Exception as exc:  # whatever it is, every waiter must hear of it
                 self._committed(loop, ticket, batch, exc)
             else:
                 self._committed(loop, ticket, batch, None)

@@ -13,6 +13,7 @@ on every commit: it survives power loss too, at the cost of one fsync per group 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -222,8 +223,9 @@ class StateStore:
             db.executemany("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", meta.items())
             db.execute("COMMIT")
         except sqlite3.Error as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # (a closed or broken connection)
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
             raise StateWriteError(f"state file {self.path}: {_describe(exc)}") from None
 
     def checkpoint(self) -> None:
@@ -240,10 +242,14 @@ class StateStore:
             log.warning("state file %s: checkpoint failed (%s); retried later", self.path, exc)
 
     def close(self) -> None:
+        """Let the file go (again: nothing happens)."""
+        if self._lock < 0:
+            return
         if self._checkpointer is not None:
             self._checkpointer.close()
         self._db.close()
         os.close(self._lock)
+        self._lock = -1
 
 
 def _lock(path: Path) -> int:
