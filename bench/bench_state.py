@@ -13,27 +13,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadgen import Request, load, wrk_available
+from bench_gateway import CONFIG, SUBMIT  # the same funded key, limits and submit
+from loadgen import load, wrk_available
 from servers import Server, free_port, start
 
-T2I = "/seedream-5-0-lite-text-to-image/v1/seedream-5-0-lite-text-to-image-request"
-KEY = "bench-key"
-CONFIG = f"""
-workers = 1000000
-[[keys]]
-key = "{KEY}"
-balance_usd = "100000000"
-rate_limits = {{ submit = "1000000000/s", status = "1000000000/s" }}
-"""
-HEADERS = {"Ocp-Apim-Subscription-Key": KEY, "Content-Type": "application/json"}
-SUBMIT = Request("POST", T2I, HEADERS, json.dumps({"prompt": "bench", "seed": 1}).encode())
 TARGET = 0.5
 
 
