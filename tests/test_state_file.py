@@ -41,6 +41,7 @@ async def test_jobs_keys_and_clock_go_on_after_a_restart(tmp_path: Path) -> None
         done = await submit(mock)
         await mock.control("POST", "/clock/advance", {"seconds": 5})
         running = await submit(mock)
+        later = await submit(mock, {"prompt": "another"})  # a newer row than running's
         await mock.control("POST", "/clock/advance", {"seconds": 1.5})  # queued 1 s, runs 2 s
         before = {rid: await poll(mock, rid) for rid in (done, running)}
         images = await media(mock, before[done])
@@ -60,6 +61,11 @@ async def test_jobs_keys_and_clock_go_on_after_a_restart(tmp_path: Path) -> None
     assert finished["status"] == "COMPLETED"
     # on its schedule: started at T0+6, 2 s of processing (manual timing has no jitter)
     assert finished["completed_at"] == before[done]["completed_at"].replace(":09.", ":14.")
+    async with stateful(db, timing="manual") as mock:  # what changed after a restart is kept
+        assert await poll(mock, done) == before[done]
+        assert await poll(mock, running) == finished
+        assert (await poll(mock, later))["status"] == "COMPLETED"
+        assert len(mock.state.core.queue) == 3
 
 
 async def test_an_edit_keeps_its_input_image(tmp_path: Path) -> None:

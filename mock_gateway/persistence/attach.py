@@ -61,7 +61,7 @@ def attach(state: MockState, store: StateStore) -> StateKeeper:
     else:
         restore_saved(state, saved.data, codec, f"state file {store.path}")
         _catch_up(state, saved)
-        tracker.adopt(saved.last_seq)
+        tracker.adopt(saved.seqs)
     keeper = StateKeeper(store, tracker, codec.FORMAT)
     state.durability = keeper
     return keeper

@@ -123,15 +123,19 @@ class ChangeTracker:
         self._carry: Batch | None = None
         self.clean = False  # set for the last commit of a clean stop
 
-    def adopt(self, last_seq: int) -> None:
-        """After a load: every job in memory is what its row says (and every entry of the
-        journal has its row)."""
+    def adopt(self, seqs: dict[str, int]) -> None:
+        """After a load: every job in memory is what its row (``seqs``: request id -> the
+        row's key) says, and every entry of the journal has its row."""
         self._queue = self.state.core.queue
-        self._seq = last_seq
+        self._seq = max(seqs.values(), default=0)
         entries = self.state.journal.entries()
         self._journal_last = entries[-1] if entries else None
         for job in self._queue:
-            self._remember(job, last_seq)
+            seq = seqs.get(job.request_id)
+            if seq is None:  # (not loaded from a row: it gets one with the next batch)
+                self._touched.append(job)
+                continue
+            self._remember(job, seq)
 
     def collect(self, *, full: bool = False) -> Batch:
         """The changes since the last batch (with a failed one's laid under), as rows."""
@@ -220,11 +224,13 @@ class ChangeTracker:
             known = self._written.get(job.request_id)
             if known is not None and known.job is job and known.status is not job.status:
                 changed.append(job)
-        changed.extend(self._touched)
-        self._touched.clear()
         for job in changed:
             if self._written.get(job.request_id) is not None:
                 self._write(batch, job)
+        for job in self._touched:
+            if queue.get(job.request_id) is job:  # (not removed since)
+                self._write(batch, job)
+        self._touched.clear()
 
     def _reconcile(self, batch: Batch, queue: JobQueue) -> None:
         """Everything against memory (after a control call: keys removed with their jobs,

@@ -48,7 +48,7 @@ class Saved:
     """What a state file holds, in the codec's snapshot shape, and how it was left."""
 
     data: dict[str, Any]
-    last_seq: int
+    seqs: dict[str, int]  # request id -> the key of its row
     clean: bool  # the mock stopped cleanly (its last moment was saved)
     saved_wall: float | None  # real time of the last commit
 
@@ -165,13 +165,13 @@ class StateStore:
             for name, text in self._db.execute("SELECT name, data FROM sections"):
                 data[name] = json.loads(text)
             jobs = []
-            last_seq = 0
-            rows = self._db.execute("SELECT seq, spec, record FROM jobs ORDER BY seq")
-            for seq, spec, text in rows:
+            seqs: dict[str, int] = {}
+            rows = self._db.execute("SELECT seq, request_id, spec, record FROM jobs ORDER BY seq")
+            for seq, request_id, spec, text in rows:
                 record = json.loads(text)
                 record["spec"] = json.loads(spec)
                 jobs.append(record)
-                last_seq = seq
+                seqs[request_id] = seq
             data["jobs"] = jobs
             if isinstance(data.get("journal"), dict):
                 rows = self._db.execute("SELECT entry FROM journal ORDER BY seq")
@@ -181,7 +181,7 @@ class StateStore:
         except (ValueError, TypeError) as exc:  # not JSON (or missing), not a number
             raise _refuse(self.path, f"is corrupt (a saved row does not parse: {exc})") from None
         wall = meta.get("saved_wall")
-        return Saved(data, last_seq, meta.get("clean") == "1", float(wall) if wall else None)
+        return Saved(data, seqs, meta.get("clean") == "1", float(wall) if wall else None)
 
     # -- writing (one thread at a time: the writer) --------------------------------------
 
