@@ -2,7 +2,8 @@
 
 - ``store``: the SQLite file (WAL, one writer, an exclusive lock), its checks and refusals;
 - ``schema``: the file's layout, version and migrations;
-- ``changes``: what changed since the last commit, as rows (jobs) and sections;
+- ``changes``: what changed since the last commit, as rows (jobs) and sections, in one
+  ``batch``;
 - ``keeper``: group commits off the event loop; ``MockState.durability``;
 - ``attach``: loading a file into a fresh mock, or laying a new one out;
 - ``codec`` (with ``codec_*``): the whole mock state <-> JSON-able data (also

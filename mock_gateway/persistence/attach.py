@@ -12,7 +12,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from mock_gateway.persistence.changes import JOB_SECTIONS, ChangeTracker, Codec
+from mock_gateway.persistence.batch import Codec
+from mock_gateway.persistence.changes import JOB_SECTIONS, ChangeTracker
 from mock_gateway.persistence.keeper import FLUSH_SECONDS, StateKeeper
 from mock_gateway.persistence.store import Saved, StateFileError, StateStore
 

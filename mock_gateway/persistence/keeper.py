@@ -19,7 +19,8 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from mock_gateway.core import Job
-from mock_gateway.persistence.changes import Batch, ChangeTracker
+from mock_gateway.persistence.batch import Batch
+from mock_gateway.persistence.changes import ChangeTracker
 from mock_gateway.persistence.store import StateStore, StateWriteError
 
 log = logging.getLogger("mock_gateway.persistence")

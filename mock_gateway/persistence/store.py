@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_gateway.persistence import schema
-from mock_gateway.persistence.changes import Batch
+from mock_gateway.persistence.batch import Batch
 from mock_gateway.persistence.options import SYNC_LEVELS, StoreOptions
 
 log = logging.getLogger("mock_gateway.persistence")
