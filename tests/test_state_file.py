@@ -248,6 +248,8 @@ async def test_export_then_import_into_another_file(
     async with stateful(copy) as mock:
         assert mock.state.core.queue.get(rid) is not None
         assert (await mock.control("GET", "/keys/exported"))["balance_usd"] == "4"
+    assert main(["state", "export", "--state", str(tmp_path / "none.db"), str(out)]) == 2
+    assert not (tmp_path / "none.db").exists()  # an export creates nothing
     out.write_text('{"format": 99}')
     assert main(["state", "import", "--state", str(copy), str(out)]) == 2
     err = capsys.readouterr().err

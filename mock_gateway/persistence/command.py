@@ -30,10 +30,20 @@ def add_state_options(serve: argparse.ArgumentParser) -> None:
     )
     serve.add_argument(
         "--state-max-mb",
-        type=float,
+        type=_megabytes,
         metavar="MB",
         help="refuse changes (503) once FILE would grow past MB",
     )
+
+
+def _megabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.1 <= value < 1e9:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size in MB (0.1 or more)")
+    return value
 
 
 def store_options(args: argparse.Namespace) -> StoreOptions:
@@ -79,6 +89,8 @@ def run_state(args: argparse.Namespace) -> int:
     from mock_gateway.persistence.store import StateFileError, StateStore, StateWriteError
     from mock_gateway.web.app import build_state
 
+    if args.action == "export" and not Path(args.state).is_file():
+        return _fail(f"state file {args.state}: does not exist")
     try:
         store = StateStore.open(args.state)
     except StateFileError as exc:
