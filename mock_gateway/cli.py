@@ -20,7 +20,7 @@ from mock_gateway.persistence.command import (
     run_state,
     store_options,
 )
-from mock_gateway.persistence.options import StoreOptions
+from mock_gateway.persistence.options import StateFileError, StoreOptions
 from mock_gateway.proxy.command import add_proxy_parser, run_proxy
 from mock_gateway.steering.webhook_policy import WebhookSettings
 
@@ -284,21 +284,20 @@ def serve(
     bounds = limits or ConnectionLimits()
 
     store = None
-    if state_file is not None:
-        from mock_gateway.persistence.store import StateFileError, StateStore
+    try:
+        if state_file is not None:
+            from mock_gateway.persistence.store import StateStore
 
-        try:
             store = StateStore.open(state_file, state_options)
-            app = create_app(settings, store=store)
-        except StateFileError as exc:
-            if store is not None:
-                store.close()
-            raise StartupError(str(exc)) from None
-    else:
-        try:
-            app = create_app(settings)
-        except (OSError, ValueError) as exc:  # e.g. missing or broken bundled fixtures
-            raise StartupError(f"cannot start: {exc}") from exc
+        app = create_app(settings, store=store)
+    except StateFileError as exc:  # one line naming the file: never a traceback
+        if store is not None:
+            store.close()
+        raise StartupError(str(exc)) from None
+    except (OSError, ValueError) as exc:  # e.g. missing or broken bundled fixtures
+        if store is not None:
+            store.close()
+        raise StartupError(f"cannot start: {exc}") from exc
     # Bind first so the banner can show the real port (also when --port 0).
     try:
         sock = listening_socket(host, port)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from mock_gateway.persistence.batch import Codec
 from mock_gateway.persistence.changes import JOB_SECTIONS, ChangeTracker
 from mock_gateway.persistence.keeper import FLUSH_SECONDS, StateKeeper
-from mock_gateway.persistence.store import Saved, StateFileError, StateStore
+from mock_gateway.persistence.options import StateFileError
+from mock_gateway.persistence.store import Saved, StateStore
 
 if TYPE_CHECKING:
     from mock_gateway.web.state import MockState

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 SYNC_LEVELS = ("normal", "full")
 
 
+class StateFileError(Exception):
+    """The state file cannot be used; the message names it and says why, in one line."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoreOptions:
     synchronous: str = "normal"  # normal: survives a killed process; full: a power cut too

@@ -26,17 +26,13 @@ from typing import Any
 
 from mock_gateway.persistence import schema
 from mock_gateway.persistence.batch import Batch
-from mock_gateway.persistence.options import SYNC_LEVELS, StoreOptions
+from mock_gateway.persistence.options import SYNC_LEVELS, StateFileError, StoreOptions
 
 log = logging.getLogger("mock_gateway.persistence")
 
 APPLICATION_ID = 0x5EED6A7E  # PRAGMA application_id: marks the file as ours
 SQLITE_HEADER = b"SQLite format 3\x00"
 WAL_LIMIT = 16 * 1024 * 1024  # the write-ahead log is cut back to this after a checkpoint
-
-
-class StateFileError(Exception):
-    """The state file cannot be used; the message names it and says why, in one line."""
 
 
 class StateWriteError(Exception):
