@@ -9,7 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mock_gateway.persistence.options import SYNC_LEVELS, StateFileError, StoreOptions
+from mock_gateway.persistence.options import (
+    SYNC_LEVELS,
+    StateFileError,
+    StateWriteError,
+    StoreOptions,
+)
 
 MEGABYTE = 1024 * 1024
 
@@ -86,7 +91,7 @@ def run_state(args: argparse.Namespace) -> int:
     """``state export`` / ``state import``; a problem is one line and status 2."""
     from mock_gateway.config.settings import ConfigError, Settings
     from mock_gateway.persistence.attach import replace_file
-    from mock_gateway.persistence.store import StateStore, StateWriteError
+    from mock_gateway.persistence.store import StateStore
     from mock_gateway.web.app import build_state
 
     if args.action == "export" and not Path(args.state).is_file():

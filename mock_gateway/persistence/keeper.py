@@ -21,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from mock_gateway.core import Job
 from mock_gateway.persistence.batch import Batch
 from mock_gateway.persistence.changes import ChangeTracker
-from mock_gateway.persistence.store import StateStore, StateWriteError
+from mock_gateway.persistence.options import StateWriteError
+from mock_gateway.persistence.store import StateStore
 
 log = logging.getLogger("mock_gateway.persistence")
 

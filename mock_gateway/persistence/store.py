@@ -26,17 +26,18 @@ from typing import Any
 
 from mock_gateway.persistence import schema
 from mock_gateway.persistence.batch import Batch
-from mock_gateway.persistence.options import SYNC_LEVELS, StateFileError, StoreOptions
+from mock_gateway.persistence.options import (
+    SYNC_LEVELS,
+    StateFileError,
+    StateWriteError,
+    StoreOptions,
+)
 
 log = logging.getLogger("mock_gateway.persistence")
 
 APPLICATION_ID = 0x5EED6A7E  # PRAGMA application_id: marks the file as ours
 SQLITE_HEADER = b"SQLite format 3\x00"
 WAL_LIMIT = 16 * 1024 * 1024  # the write-ahead log is cut back to this after a checkpoint
-
-
-class StateWriteError(Exception):
-    """A commit failed (a full disk, an I/O error): the change is not on disk."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,7 +185,7 @@ def create_app(
         Exception: server_error,
     }
     if keeper is not None:
-        from mock_gateway.persistence.store import StateWriteError
+        from mock_gateway.persistence.options import StateWriteError
         from mock_gateway.web.persisted import durable_control, unsaved
 
         control = durable_control(control)

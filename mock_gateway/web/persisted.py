@@ -15,10 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mock_gateway.core import Job
+from mock_gateway.pipeline import answers
+from mock_gateway.pipeline.answers import Answer
 from mock_gateway.web.asgi import outcome_of
 from mock_gateway.web.parse import mock_state
-from mock_gateway.web.responses import gateway_error
+from mock_gateway.web.responses import answer_response
 from mock_gateway.web.routes.gateway import Endpoint
+from mock_gateway.web.state import MockState
 
 READ_ONLY = frozenset({"GET", "HEAD"})
 
@@ -50,18 +54,24 @@ def durable_control(routes: Sequence[BaseRoute]) -> list[BaseRoute]:
     return wrapped
 
 
-async def unsaved(request: Request, exc: Exception) -> Response:
-    """``StateWriteError`` (a full disk, an I/O error) -> 503."""
-    state = mock_state(request)
-    outcome = outcome_of(request.scope)
-    if outcome is not None and outcome.queued is not None:
-        state.unacknowledged(outcome.queued)
+def unsaved_answer(state: MockState, queued: Job | None, problem: Exception) -> Answer:
+    """The answer instead of one whose commit failed (``StateWriteError``): for a submit
+    (``queued``: its job) the job is given up and its charge returned; a control call's
+    change stays in memory. Any path that awaits ``durability.wait()`` answers this."""
+    if queued is not None:
+        state.unacknowledged(queued)
         message = (
-            f"The request was not accepted and nothing was charged: {exc}. "
+            f"The request was not accepted and nothing was charged: {problem}. "
             "Free some space and try again."
         )
     else:
-        message = f"The change was made in memory but is not saved yet: {exc}."
-    response = gateway_error(503, "Service Unavailable", message)
-    response.headers["Retry-After"] = "1"
-    return response
+        message = f"The change was made in memory but is not saved yet: {problem}."
+    refused = answers.gateway_error(503, "Service Unavailable", message)
+    return Answer(refused.status, refused.body, (("Retry-After", "1"),))
+
+
+async def unsaved(request: Request, exc: Exception) -> Response:
+    """The app's handler of ``StateWriteError`` (a full disk, an I/O error): 503."""
+    outcome = outcome_of(request.scope)
+    queued = None if outcome is None else outcome.queued
+    return answer_response(unsaved_answer(mock_state(request), queued, exc))
