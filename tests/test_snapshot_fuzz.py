@@ -155,3 +155,84 @@ def test_no_mutated_snapshot_makes_restore_fail(client: httpx.Client) -> None:
             assert client.post("/_mock/restore", content=json.dumps(good)).status_code == 200
 
     check()
+
+
+# -- a restored mock goes on as the original: random histories ----------------------------
+
+TEAM = {"Ocp-Apim-Subscription-Key": "team"}
+OPERATIONS: st.SearchStrategy[tuple[str, Any]] = st.one_of(
+    st.tuples(st.just("submit"), st.tuples(st.sampled_from(["a", "unsafe b"]), st.booleans())),
+    st.tuples(st.just("advance"), st.sampled_from([0.5, 1.0, 2.5, 30.0])),
+    st.tuples(
+        st.just("fault"),
+        st.sampled_from(
+            [
+                {"status": 503, "endpoint": "status", "times": 2},
+                {"outcome": "ERROR", "times": 1},
+                {"status": 500, "endpoint": "submit", "probability": 0.5, "times": 3},
+                {"latency_ms": 1, "probability": 0.3},
+            ]
+        ),
+    ),
+    st.tuples(st.just("balance"), st.sampled_from(["0.04", "5"])),
+    st.tuples(st.just("limit"), st.sampled_from(["2/m", None])),
+    st.tuples(st.just("poll"), st.none()),
+)
+
+
+def play(http: httpx.Client, operations: list[tuple[str, Any]]) -> list[tuple[int, bytes]]:
+    """Carry out ``operations``; what the client saw (status codes and bodies)."""
+    seen: list[tuple[int, bytes]] = []
+    for name, argument in operations:
+        if name == "submit":
+            prompt, team = argument
+            answer = http.post(T2I, json={"prompt": prompt}, headers=TEAM if team else KEY)
+        elif name == "advance":
+            answer = http.post("/_mock/clock/advance", json={"seconds": argument})
+        elif name == "fault":
+            answer = http.post("/_mock/faults", json=argument)
+        elif name == "balance":
+            answer = http.put("/_mock/keys/team", json={"balance_usd": argument})
+        elif name == "limit":
+            answer = http.put("/_mock/keys/team", json={"rate_limits": {"submit": argument}})
+        else:
+            for job in http.get("/_mock/jobs").json()["jobs"]:
+                key = {"Ocp-Apim-Subscription-Key": job["key"]}
+                polled = http.get(f"/v2/requests/status/{job['request_id']}", headers=key)
+                seen.append((polled.status_code, polled.content))
+            continue
+        seen.append((answer.status_code, answer.content))
+    return seen
+
+
+@pytest.fixture(scope="module")
+def twins() -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Two mocks with the same settings (a seed, a frozen clock), reached as one host."""
+    configured = Settings.load(seed=11, timing="manual", workers=2)
+    servers = [ServerThread(create_app(configured, clock=VirtualClock(T0, rate=0.0))) for _ in "ab"]
+    with servers[0], servers[1]:
+        clients = [
+            httpx.Client(transport=server.transport(), base_url="http://mock.test")
+            for server in servers
+        ]
+        with clients[0], clients[1]:
+            yield clients[0], clients[1]
+
+
+def test_a_restored_mock_goes_on_as_the_original(twins: tuple[httpx.Client, httpx.Client]) -> None:
+    original, restored = twins
+
+    @settings(max_examples=40, deadline=None, derandomize=True)
+    @given(before=st.lists(OPERATIONS, max_size=8), after=st.lists(OPERATIONS, max_size=8))
+    def check(before: list[tuple[str, Any]], after: list[tuple[str, Any]]) -> None:
+        original.post("/_mock/reset")
+        original.put("/_mock/keys/team", json={"balance_usd": "1"})
+        play(original, before)
+        taken = original.post("/_mock/snapshot").json()
+        assert restored.post("/_mock/restore", json=taken).status_code == 200
+        assert play(restored, after) == play(original, after), (before, after)
+        mine, theirs = (client.post("/_mock/snapshot").json() for client in twins)
+        for name in ("accounts", "jobs", "faults", "rng", "queue", "journal", "hygiene"):
+            assert mine[name] == theirs[name], name
+
+    check()

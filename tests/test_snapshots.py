@@ -108,15 +108,6 @@ async def receiver() -> AsyncIterator[LoopbackReceiver]:
         yield loopback
 
 
-def comparable(data: dict[str, Any]) -> dict[str, Any]:
-    """A snapshot without what real time decides (how long a webhook attempt took)."""
-    data = copy.deepcopy(data)
-    for delivery in data["webhooks"]["deliveries"]:
-        for attempt in delivery["attempts"]:
-            attempt["duration_ms"] = 0
-    return data
-
-
 async def test_a_restored_mock_behaves_exactly_as_the_original(receiver: LoopbackReceiver) -> None:
     async with running(settings()) as original:
         ids = await make_busy(original, receiver)
@@ -182,7 +173,7 @@ async def test_round_trip_is_a_fixed_point(receiver: LoopbackReceiver) -> None:
             restore(other.state, json.loads(json.dumps(first)))
             second = snapshot(other.state)
             restore(other.state, second)
-            assert comparable(snapshot(other.state)) == comparable(second) == comparable(first)
+            assert snapshot(other.state) == second == first
     assert first["format"] == FORMAT and set(first) == {"format", "jobs", *SECTIONS}
 
 
@@ -333,3 +324,68 @@ async def test_ids_go_on_from_a_seeded_snapshot_and_an_unseeded_one_leaves_ours(
         assert await submit(c, T2I, {"prompt": "z"}, KEY) == await submit(
             a, T2I, {"prompt": "z"}, KEY
         )
+
+
+async def test_a_big_snapshot_is_checked_off_the_event_loop_just_as_strictly() -> None:
+    from mock_gateway.web.routes.control_snapshot import INLINE_CHECK
+
+    async with running(settings()) as mock:
+        big_body = {"detail": "x" * INLINE_CHECK}
+        await mock.control(
+            "POST", "/faults", {"status": 500, "body": big_body, "endpoint": "status"}
+        )
+        await submit(mock, T2I, {"prompt": "x"}, KEY)
+        taken = await mock.control("POST", "/snapshot")
+        assert len(json.dumps(taken)) > INLINE_CHECK
+        bad = mutated(taken, "jobs[0].spec.height", 5000)
+        refused = await mock.http.post("/_mock/restore", content=json.dumps(bad))
+        assert refused.status_code == 400
+        assert refused.json()["message"].startswith("jobs[0].spec.height: must be an integer")
+        assert await mock.control("POST", "/snapshot") == taken
+        await mock.control("POST", "/reset")
+        assert (await mock.control("POST", "/restore", taken))["jobs"] == 1
+        assert await mock.control("POST", "/snapshot") == taken
+
+
+async def test_an_attempt_in_flight_is_due_again_after_a_restore(
+    receiver: LoopbackReceiver,
+) -> None:
+    """At least once: a snapshot taken while a callback is on the wire has it due at once."""
+    import anyio
+
+    receiver.slow_down(1.0)
+    async with running(settings()) as original:
+        await submit(original, T2I, {"prompt": "x"}, {**KEY, "X-Webhook-URL": receiver.url})
+        await original.control("POST", "/clock/advance", {"seconds": 3, "settle_seconds": 0})
+        with anyio.fail_after(10):
+            while original.state.webhooks.in_flight == 0:
+                await anyio.sleep(0.01)
+        taken = await original.control("POST", "/snapshot")
+        [delivery] = taken["webhooks"]["deliveries"]
+        assert delivery["state"] == "pending" and delivery["next_at"] == taken["clock"]["time"]
+        assert taken["webhooks"]["scheduled"] == [delivery["id"]] and not delivery["attempts"]
+        receiver.slow_down(0)
+        async with running(settings()) as restored:
+            await restored.control("POST", "/restore", taken)
+            [done] = (await restored.control("GET", "/webhooks", params={"wait": 5}))["webhooks"]
+            assert done["state"] == "delivered"
+        receiver.wait_for(2)  # the original's attempt arrives too: twice, never zero times
+
+
+async def test_a_snapshot_without_the_logs_restores_them_as_empty() -> None:
+    from mock_gateway.persistence.codec import REQUIRED
+    from mock_gateway.web.routes.control import control_openapi
+
+    async with running(settings()) as mock:
+        await submit(mock, T2I, {"prompt": "x"}, KEY)
+        taken = await mock.control("POST", "/snapshot", {"without": ["journal", "hygiene"]})
+        assert "journal" not in taken and "hygiene" not in taken and taken["jobs"]
+        await mock.control("POST", "/restore", taken)
+        assert (await mock.control("GET", "/requests"))["requests"] == []
+        assert len((await mock.control("GET", "/jobs"))["jobs"]) == 1
+        for wrong in (["jobs"], "journal", ["nope"]):
+            answer = await mock.http.post("/_mock/snapshot", json={"without": wrong})
+            assert answer.status_code == 400 and answer.json()["message"].startswith("without:")
+    documented = control_openapi()["paths"]["/_mock/snapshot"]["post"]["requestBody"]
+    enum = documented["content"]["application/json"]["schema"]["properties"]["without"]
+    assert enum["items"]["enum"] == [name for name in SECTIONS if name not in REQUIRED]

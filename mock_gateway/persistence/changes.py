@@ -30,7 +30,9 @@ from mock_gateway.persistence.codec import entry_record
 from mock_gateway.steering.journal import Entry
 
 LOG_SECONDS = 1.0  # the journal and the webhook log's attempts are saved this often at most
-LAZY_SECTIONS = ("journal", "webhooks")  # saved at most once a LOG_SECONDS (see _deferred)
+# saved at most once a LOG_SECONDS (see _deferred); hygiene changes on almost every call and
+# holds only hints (which polls came how fast)
+LAZY_SECTIONS = ("journal", "webhooks", "hygiene")
 JOB_SECTIONS = ("format", "jobs")
 
 

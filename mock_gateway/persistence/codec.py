@@ -10,6 +10,8 @@ Interface (the SQLite store, ``mock_gateway.persistence``, builds on it):
   anything, so bad input loses nothing; then installs it all at once;
 - ``job_record(job) -> dict`` and ``job_from_record(record) -> Job``: one job (a store keeps
   jobs as rows), in the ``jobs`` section's form;
+- ``prepare(state, data)`` then ``install(state, prepared)``: ``restore`` in two steps, the
+  checking one free to run in a worker thread (the control API does so for big snapshots);
 - ``section(state, name)``: one section's JSON (``SECTIONS``; ``"jobs"`` too);
 - ``entry_record(entry)``: one journal entry in the ``journal`` section's form (a store may
   keep the entries as rows; an extension of the agreed interface, for that).
@@ -21,17 +23,21 @@ buckets), ``queue`` (where the simulation stands, jobs accepted, finished jobs w
 is not yet queued), ``rng`` (the states of the job, fault and id generators, so ids and
 fault dice go on as they would have), ``faults`` (rules and how often each fired),
 ``webhooks`` (deliveries with their attempts, and the schedule), ``journal`` (its entries,
-bounded by the restoring mock's own limits), ``hygiene`` (the Retry-After each key was given
-and each request's last polls, so the journal's warnings go on as they would have), ``jobs``
-(see ``codec_jobs``). Only
-``format``, ``clock``, ``accounts`` and ``jobs`` are required: a missing section restores
-as empty (``rng``: fresh from the mock's seed, as after a reset). Ids drawn by an unseeded
-mock (``"ids": null``) leave the restoring mock's own id source as it is; a seeded one's
-state makes the restoring mock draw the ids the original would have drawn next.
+bounded by the restoring mock's own limits), ``hygiene`` (the Retry-After each key was given,
+each request's last polls and the submits just accepted, so the journal's warnings go on as
+they would have), ``jobs`` (see ``codec_jobs``). Only ``format``, ``clock``, ``accounts``
+and ``jobs`` are required: a missing section restores as empty (``rng``: fresh from the
+mock's seed, as after a reset).
+Ids drawn by an unseeded mock (``"ids": null``) leave the restoring mock's own id source as
+it is; a seeded one's state makes the restoring mock draw the ids the original would have
+drawn next.
 
-Not held: rendered images (they re-render byte-identically), which submits were recently
-accepted (for the duplicate-submit warning: kept as this process's hashes), attempts in
-flight (written as due at once: a receiver may see a callback twice, never zero times).
+For a store: ``hygiene`` changes on almost every call and holds up to three tables of
+``journal_size`` rows (10,000 by default); it is only hints, so save it lazily, as the
+journal (losing its last second in a crash only loses a warning or two).
+
+Not held: rendered images (they re-render byte-identically), attempts in flight (written
+as due at once: a receiver may see a callback twice, never zero times).
 """
 
 from __future__ import annotations
@@ -84,8 +90,10 @@ __all__ = [
     "SECTIONS",
     "SnapshotRefused",
     "entry_record",
+    "install",
     "job_from_record",
     "job_record",
+    "prepare",
     "restore",
     "section",
     "snapshot",
@@ -195,7 +203,7 @@ def _account(data: Any, where: str) -> tuple[Account, int]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Parsed:
+class Prepared:
     """Everything a snapshot holds, checked and built, not yet installed."""
 
     time: float
@@ -214,7 +222,7 @@ class _Parsed:
     hygiene: Hints
 
 
-def _read(state: MockState, data: Any) -> _Parsed:
+def _read(state: MockState, data: Any) -> Prepared:
     if not isinstance(data, dict):
         raise SnapshotRefused(f"snapshot: must be a JSON object (got {type(data).__name__})")
     fields = Fields(data, "", (*REQUIRED, *SECTIONS))
@@ -264,7 +272,7 @@ def _read(state: MockState, data: Any) -> _Parsed:
             ids,
         )
     empty_faults = {"next_id": 1, "rules": []}
-    return _Parsed(
+    return Prepared(
         time=clock.time("time"),
         rate=clock.number("rate", 0.0, MAX_RATE),
         accounts=accounts,
@@ -280,14 +288,24 @@ def _read(state: MockState, data: Any) -> _Parsed:
             data.get("webhooks", {"deliveries": [], "scheduled": []}), state.webhooks
         ),
         journal=read_journal(data.get("journal", {"recorded": 0, "entries": []})),
-        hygiene=read_hygiene(data.get("hygiene", {"retry_after": [], "polls": []})),
+        hygiene=read_hygiene(data.get("hygiene", {})),
     )
 
 
 def restore(state: MockState, data: Any) -> None:
     """Make ``state`` what ``data`` (a ``snapshot``) describes; ``SnapshotRefused`` (and no
     change at all) when any part of it does not fit."""
-    parsed = _read(state, data)
+    install(state, prepare(state, data))
+
+
+def prepare(state: MockState, data: Any) -> Prepared:
+    """Check ``data`` whole and build what it describes, changing nothing; it reads only the
+    mock's configuration, so it may run in a worker thread (a big snapshot takes a while)."""
+    return _read(state, data)
+
+
+def install(state: MockState, parsed: Prepared) -> None:
+    """Put what ``prepare`` built in place: nothing here can fail, so it is all or nothing."""
     core, settings = state.core, state.core.settings
     state.clock.restore(parsed.time, parsed.rate)
     core.accounts = {account.key: account for account, _ in parsed.accounts}

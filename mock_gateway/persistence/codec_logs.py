@@ -17,7 +17,7 @@ from mock_gateway.persistence.codec_fields import (
 )
 from mock_gateway.persistence.codec_jobs import STATUSES
 from mock_gateway.steering.bounded import PATH_CAP, TEXT_CAP
-from mock_gateway.steering.hygiene import Hygiene, PollHint
+from mock_gateway.steering.hygiene import Hygiene, PollHint, SubmitHint
 from mock_gateway.steering.journal import BODY_CAP, Entry, Flag, Journal, flag_json
 
 ENTRY_FIELDS = (
@@ -110,16 +110,18 @@ def read_journal(data: Any) -> tuple[list[Entry], int]:
 # -- client hygiene ----------------------------------------------------------------------
 
 RetryHint = tuple[tuple[str, str], tuple[float, int]]
-Hints = tuple[list[RetryHint], list[PollHint]]
+Hints = tuple[list[RetryHint], list[PollHint], list[SubmitHint]]
 HINT_ROWS = {
     "retry_after": ("key", "group", "not_before", "retry_after"),
     "polls": ("key", "request_id", "time", "status", "gap"),
+    "submits": ("key", "path", "crc32", "length", "time"),
 }
 
 
 def hygiene_section(hygiene: Hygiene) -> dict[str, Any]:
-    retry_after, polls = hygiene.hints()
+    retry_after, polls, submits = hygiene.hints()
     return {
+        "submits": [[key, *fingerprint, at] for (key, fingerprint), at in submits],
         "retry_after": [[key, group, *pending] for (key, group), pending in retry_after],
         "polls": [
             [key, request_id, at, None if status is None else str(status), gap]
@@ -148,4 +150,18 @@ def read_hygiene(data: Any) -> Hints:
         )
         for row in fields.rows("polls", HINT_ROWS["polls"])
     ]
-    return retry_after, polls
+    submits: list[SubmitHint] = [
+        (
+            (
+                row.text("key", limit=TEXT_CAP),
+                (
+                    row.text("path", limit=PATH_CAP),
+                    row.integer("crc32", 0, 2**32 - 1),
+                    row.integer("length", 0, 2**62),
+                ),
+            ),
+            row.time("time"),
+        )
+        for row in fields.rows("submits", HINT_ROWS["submits"])
+    ]
+    return retry_after, polls, submits

@@ -124,10 +124,15 @@ class MockController:
 
     # -- snapshots -----------------------------------------------------------------------
 
-    def snapshot(self, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    def snapshot(
+        self, path: str | os.PathLike[str] | None = None, *, without: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
         """The mock's whole state (jobs, keys, webhooks, faults, clock, journal ...) as JSON;
-        also written to ``path`` when given. It holds the keys in full."""
-        data: dict[str, Any] = self._call("POST", "/snapshot")
+        also written to ``path`` when given. It holds the keys in full. ``without`` leaves
+        out sections a restore reads as empty (``("journal", "hygiene")`` for a prepared
+        state to commit)."""
+        body = {"without": list(without)} if without else None
+        data: dict[str, Any] = self._call("POST", "/snapshot", body)
         if path is not None:
             Path(path).write_text(json.dumps(data), encoding="utf-8")
         return data
