@@ -350,3 +350,13 @@ async def test_a_webhook_not_yet_handed_on_is_owed_after_a_restart(tmp_path: Pat
         mock.state.advance()
         delivery = mock.state.webhooks.for_request(rid)
     assert delivery is not None
+
+
+async def test_full_sync_commits_from_the_writer_thread(tmp_path: Path) -> None:
+    db = tmp_path / "mock.db"
+    full = StoreOptions(synchronous="full")
+    async with stateful(db, options=full) as mock:
+        assert not keeper_of(mock).inline  # an fsync per commit must not hold the loop
+        ids = await asyncio.gather(*(submit(mock, {"prompt": f"f{n}"}) for n in range(20)))
+    async with stateful(db, options=full) as mock:
+        assert {job.request_id for job in mock.state.core.queue} == set(ids)
