@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test test-ui lint typecheck pytest bench bench-stacks mutation clean
+.PHONY: serve test test-ui lint typecheck pytest bench bench-pipeline bench-stacks mutation clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or run: make PYTHON=python3 ...)"; exit 1; }
@@ -37,12 +37,17 @@ test-ui: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_gateway.py
 
+# what one call costs in the pure pipeline, without HTTP (a minute; bench/bench_pipeline.py)
+bench-pipeline: $(STAMP)
+	$(BIN)/python bench/bench_pipeline.py
+
 bench-stacks: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/bench_stacks.py
 
-# Mutation testing of the core (minutes; not part of `make test`). MUTANTS='mock_gateway.core.wallet*'
-# runs one module; the modules are [tool.mutmut] only_mutate in pyproject.toml.
+# Mutation testing of the core and the request pipeline (minutes; not part of `make test`).
+# MUTANTS='mock_gateway.core.wallet*' runs one module; MUTATION_CHILDREN=1 runs one test process
+# at a time (default 2); the modules are [tool.mutmut] only_mutate in pyproject.toml.
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
 	$(BIN)/python mutation/run.py $(MUTANTS)

@@ -6,23 +6,31 @@ A listed mutant that is now killed (or no longer exists) fails too, so the list 
 
     python mutation/run.py                       # every module, from a clean mutants/
     python mutation/run.py 'mock_gateway.core.wallet*'   # one module while working on it
+    MUTATION_CHILDREN=1 python mutation/run.py         # mutmut's test processes (default 2)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tomllib
 from collections import Counter
+from collections.abc import Mapping
 from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENT = ROOT / "mutation" / "equivalent.txt"
 THRESHOLD = 0.90
-KILLED = {1: "killed", 3: "killed", 36: "timeout", 37: "caught by type check"}
+# mutmut's own reading of a child's exit code (mutmut/stats.py); SIGXCPU is CPU time, not
+# wall time, so a loaded machine does not turn a slow test into a "timeout"
+TIMEOUT = {36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout"}
+KILLED = {1: "killed", 3: "killed", 37: "caught by type check", **TIMEOUT}
+# mutmut forks one test process per CPU unless told; a shared 2-core machine wants fewer
+CHILDREN_DEFAULT = "2"
 STATUS = {0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", None: "not checked"}
 
 
@@ -87,13 +95,22 @@ def judge(found: dict[str, str], listed: dict[str, str], selection: list[str]) -
     return problems
 
 
+def mutmut_command(mutmut: Path, selection: list[str], environ: Mapping[str, str]) -> list[str]:
+    """``mutmut run`` with at most ``$MUTATION_CHILDREN`` test processes at once."""
+    children = environ.get("MUTATION_CHILDREN", CHILDREN_DEFAULT)
+    if not children.isdigit() or int(children) < 1:
+        raise SystemExit(f"MUTATION_CHILDREN must be a whole number >= 1 (got {children!r})")
+    return [str(mutmut), "run", "--max-children", children, *selection]
+
+
 def main(argv: list[str]) -> int:
     selection = argv[1:]
     mutmut = Path(sys.executable).with_name("mutmut")
     if not selection:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)  # a full run measures afresh
     print(f"mutmut run {' '.join(selection) or '(every module)'}: this takes minutes", flush=True)
-    run = subprocess.run([str(mutmut), "run", *selection], cwd=ROOT, stdout=subprocess.DEVNULL)
+    command = mutmut_command(mutmut, selection, os.environ)
+    run = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL)
     if run.returncode != 0:
         print(f"mutmut run failed (exit {run.returncode}); rerun it to see why", file=sys.stderr)
         return run.returncode

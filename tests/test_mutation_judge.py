@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from types import ModuleType
 
@@ -63,4 +64,26 @@ def test_every_equivalent_mutant_needs_a_reason(tmp_path: Path) -> None:
 
 def test_the_shipped_list_reads_and_the_modules_come_from_pyproject() -> None:
     assert all(judge_module.read_equivalent().values())
-    assert "mock_gateway/core/*" in judge_module.mutated_modules()
+    assert judge_module.mutated_modules() == ["mock_gateway/core/*", "mock_gateway/pipeline/*"]
+
+
+@pytest.mark.parametrize("code", [36, -24, 24, 152, 255])
+def test_a_mutant_stopped_for_using_too_much_cpu_counts_as_killed(
+    code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mutmut reads these exit codes as a timeout (SIGXCPU: CPU time, not wall time)."""
+    meta = tmp_path / "mutants" / "mock_gateway" / "core" / "x.py.meta"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"exit_code_by_key": {"a": code, "b": 0, "c": 1}}))
+    monkeypatch.setattr(judge_module, "ROOT", tmp_path)
+    found = judge_module.results(["mock_gateway/core/*"])
+    assert found == {"a": "timeout", "b": "survived", "c": "killed"}
+
+
+def test_mutmut_runs_with_two_test_processes_unless_told() -> None:
+    command = judge_module.mutmut_command
+    assert command(Path("mutmut"), ["m.*"], {}) == ["mutmut", "run", "--max-children", "2", "m.*"]
+    one = command(Path("mutmut"), [], {"MUTATION_CHILDREN": "1"})
+    assert one == ["mutmut", "run", "--max-children", "1"]
+    with pytest.raises(SystemExit, match="MUTATION_CHILDREN"):
+        command(Path("mutmut"), [], {"MUTATION_CHILDREN": "0"})

@@ -3,55 +3,16 @@
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
-from typing import Any
 
-from gateway_helpers import BP_EDIT, EDIT, T0, T2I
+from gateway_helpers import BP_EDIT, EDIT, T0
 from mock_gateway.config.paths import fixtures_dir
-from mock_gateway.config.settings import Settings
-from mock_gateway.pipeline import (
-    Compute,
-    FetchInputs,
-    Outcome,
-    Pending,
-    StatusCall,
-    SubmitCall,
-    World,
-    status,
-    submit,
-)
+from mock_gateway.pipeline import Compute, FetchInputs, Outcome, StatusCall, status, submit
 from mock_gateway.pipeline.answers import APIM_MISSING_KEY
-from mock_gateway.steering.clock import VirtualClock
 from mock_gateway.validation.request import Rejection
-from mock_gateway.web.app import build_state
+from pipeline_helpers import BASE, HOOK, body_of, decided, submit_call, world
 
-BASE = "http://mock.test"
-HOOK = "http://127.0.0.1:9/hook"
 FIXTURES = fixtures_dir()
-
-
-def world(**overrides: Any) -> World:
-    settings = Settings.load(**{"seed": 1, "timing": "fast", **overrides})
-    return build_state(settings, clock=VirtualClock(start=T0, rate=0.0)).world
-
-
-def submit_call(
-    body: Any = None, *, key: str | None = "test-key", path: str = T2I, hook: str | None = None
-) -> SubmitCall:
-    w = world()
-    operation = next(op for op in w.schemas.submit_operations() if op.path == path)
-    raw = body if isinstance(body, bytes | Rejection) else json.dumps(body or {"prompt": "a fox"})
-    return SubmitCall(key, operation, raw if not isinstance(raw, str) else raw.encode(), hook, BASE)
-
-
-def decided(result: Outcome | Pending) -> Outcome:
-    assert isinstance(result, Outcome), result
-    return result
-
-
-def body_of(outcome: Outcome) -> Any:
-    return json.loads(outcome.answer.body)
 
 
 def test_a_submit_queues_a_job_and_notes_the_call() -> None:

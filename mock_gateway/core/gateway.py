@@ -1,9 +1,11 @@
 """GatewayCore: keys, wallet, rate limits and the job queue behind one synchronous API.
 
 The gateway pipeline (``mock_gateway.pipeline``) calls, in the gateway's order:
-``authenticate`` (APIM), ``check_rate`` (APIM), then (after validating the body) ``submit``;
-it moves time with ``advance`` and ``take_finished``, once per call. ``find_job`` (advance,
-then look up) serves direct users of the core. Every call takes ``now``.
+``authenticate`` (APIM), ``check_rate`` (APIM), then (after validating the body) ``submit``.
+Time moves in one place: ``advance(now)`` (then ``take_finished``), which the pipeline's
+``World.advance`` calls first in every operation; ``submit`` and ``find_job`` do not move
+time themselves, so a direct user of the core calls ``advance(now)`` before them (as a
+submit must see the workers and refunds that are free by ``now``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import enum
 import random
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from mock_gateway.core.idle_accounts import MAX_ANY_KEY_LENGTH, IdleAccounts
 from mock_gateway.core.ids import IdSource, new_request_id
@@ -65,6 +66,8 @@ class GatewayCore:
         self.settings = settings
         self.safety = SafetyChecker(settings.safety_blocklist)
         self.ids = IdSource(settings.seed)  # not reset: ids never repeat within a run
+        # operation id -> one image's price in micro-dollars (settings never change)
+        self._unit_micros = {op: usd_to_micros(usd) for op, usd in settings.prices_usd.items()}
         self.reset(now)
 
     def reset(self, now: float) -> None:
@@ -145,10 +148,13 @@ class GatewayCore:
 
     # -- jobs --------------------------------------------------------------------------
 
+    def unit_price_micros(self, operation_id: str) -> int:
+        """One image's price of an operation (0 for one the settings do not price)."""
+        return self._unit_micros.get(operation_id, 0)
+
     def price_micros(self, spec: JobSpec) -> int:
-        unit = self.settings.prices_usd.get(spec.operation_id, Decimal(0))
         count = spec.num_images if self.settings.price_per_image else 1
-        return usd_to_micros(unit) * count
+        return self.unit_price_micros(spec.operation_id) * count
 
     def submit(
         self,
@@ -158,13 +164,15 @@ class GatewayCore:
         *,
         outcome: tuple[JobStatus, str] | None = None,
     ) -> SubmitResult | InsufficientBalance | ModelDisabled:
-        """Charge and queue a validated request. ``outcome`` forces a terminal status."""
+        """Charge and queue a validated request. ``outcome`` forces a terminal status.
+
+        The core must have been advanced to ``now`` (``advance``): a refund due by then is
+        in the balance charged here, and the queue's order follows real time."""
         if (
             spec.model in self.settings.disabled_models
             or spec.slug in self.settings.disabled_models
         ):
             return ModelDisabled(spec.slug if spec.slug != "byteplus" else spec.model)
-        self.advance(now)  # free workers first, so queue order matches real time
         cost = self.price_micros(spec)
         if not self.wallet.try_charge(account.key, cost):
             return InsufficientBalance(cost)
@@ -189,9 +197,9 @@ class GatewayCore:
         self.submitted += 1
         return SubmitResult(job)
 
-    def find_job(self, owner: str, request_id: str, now: float) -> Job | None:
-        """A job as its owner sees it now; every other key gets None (a 404)."""
-        self.advance(now)
+    def find_job(self, owner: str, request_id: str) -> Job | None:
+        """A job as its owner sees it (as of the last ``advance``); every other key gets
+        None (a 404)."""
         job = self.queue.get(request_id)
         return job if job is not None and job.owner == owner else None
 

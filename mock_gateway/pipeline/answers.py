@@ -42,15 +42,33 @@ class Answer:
 def encode_json(content: Any) -> bytes:
     """Compact JSON, like the gateway sends."""
     try:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
     except UnicodeEncodeError:
         # A lone surrogate a client sent (the journal echoes bodies) has no UTF-8 form;
-        # ASCII-escaped JSON still carries it faithfully.
-        return json.dumps(content, separators=(",", ":")).encode("ascii")
+        # ASCII-escaped JSON still carries it faithfully (and ASCII is UTF-8).
+        return json.dumps(content, separators=(",", ":")).encode()
 
 
 def json_answer(status: int, content: Any, headers: Headers = ()) -> Answer:
     return Answer(status, encode_json(content), headers)
+
+
+# encode_json's options in an encoder built once, for the 202 of every submit
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def accepted(request_id: str, polling_url: str) -> Answer:
+    """A submit's 202: the bytes ``json_answer`` makes of ``{"request_id", "status":
+    "QUEUED", "polling_url"}``, without encoding a dict on every submit."""
+    try:
+        body = b'{"request_id":%b,"status":"QUEUED","polling_url":%b}' % (
+            _COMPACT.encode(request_id).encode("utf-8"),
+            _COMPACT.encode(polling_url).encode("utf-8"),
+        )
+    except UnicodeEncodeError:  # a lone surrogate: encode_json's ASCII form, all of it
+        fields = {"request_id": request_id, "status": "QUEUED", "polling_url": polling_url}
+        return json_answer(202, fields)
+    return Answer(202, body)
 
 
 def gateway_error(status: int, error: str, message: str) -> Answer:
@@ -73,11 +91,10 @@ def quota_message(now: float) -> str:
 
 
 def auth_failure(failure: AuthFailure, now: float) -> Answer:
-    if failure is AuthFailure.MISSING_KEY:
-        return apim_error(401, APIM_MISSING_KEY)
-    if failure is AuthFailure.INVALID_KEY:
-        return apim_error(401, APIM_INVALID_KEY)
-    return apim_error(403, quota_message(now))
+    if failure is AuthFailure.FORBIDDEN:
+        return apim_error(403, quota_message(now))
+    missing = failure is AuthFailure.MISSING_KEY
+    return apim_error(401, APIM_MISSING_KEY if missing else APIM_INVALID_KEY)
 
 
 def rate_limit_exceeded(retry_after: int) -> Answer:
@@ -104,19 +121,20 @@ def model_disabled(model: str) -> Answer:
 
 
 def fault_answer(
-    spec: FaultSpec, call: Call, now: float, price_micros: int, request_id: str = ""
+    spec: FaultSpec, call: Call, now: float, price_micros: int, request_id: str
 ) -> Answer:
     """What a fault rule with a ``status`` answers: its own body and headers, or the body
-    the live gateway would send with that status (read exactly like the real answer)."""
+    the live gateway would send with that status (read exactly like the real answer).
+    Header names are matched without regard to case: the rule's own headers win, then its
+    ``retry_after``, then the headers of the answer it stands in for."""
     status = spec.status or 500
-    headers = dict(spec.headers)
+    headers = {name.lower(): (name, value) for name, value in spec.headers}
     if spec.retry_after is not None:
-        headers.setdefault("Retry-After", str(spec.retry_after))
+        headers.setdefault("retry-after", ("Retry-After", str(spec.retry_after)))
     if spec.body is not None:
-        return json_answer(status, spec.body, tuple(headers.items()))
+        return json_answer(status, spec.body, tuple(headers.values()))
     answer = _default_fault_answer(status, spec, call, now, price_micros, request_id)
-    merged = {name.lower(): (name, value) for name, value in answer.headers}
-    merged |= {name.lower(): (name, value) for name, value in headers.items()}
+    merged = {name.lower(): (name, value) for name, value in answer.headers} | headers
     return Answer(answer.status, answer.body, tuple(merged.values()))
 
 
@@ -125,10 +143,9 @@ def _default_fault_answer(
 ) -> Answer:
     if status == 429:
         return rate_limit_exceeded(spec.retry_after if spec.retry_after is not None else 1)
-    if status == 401:
-        return auth_failure(AuthFailure.INVALID_KEY, now)
-    if status == 403:
-        return auth_failure(AuthFailure.FORBIDDEN, now)
+    if status in (401, 403):
+        failure = AuthFailure.INVALID_KEY if status == 401 else AuthFailure.FORBIDDEN
+        return auth_failure(failure, now)
     if status == 402:
         return insufficient_balance(price_micros)
     if status == 404 and call.kind == "status":

@@ -23,27 +23,28 @@ UNFETCHED = (
 
 
 def local_inputs(samples: SampleImages, parsed: ParsedSubmit, own_base: str) -> Inputs:
-    """Each input's bytes, or None where they cannot be had offline."""
+    """Each input's bytes, or None where they cannot be had offline: the mock's own
+    ``/samples/`` URLs by name, else a decoded data URL or a documented sample URL."""
     prefix = f"{own_base}/samples/"
-    found: list[bytes | None] = []
-    for position, ref in enumerate(parsed.image_refs):
-        data = parsed.decoded.get(position) or samples.lookup(ref)
-        if data is None and ref.startswith(prefix):
-            data = samples.get(ref[len(prefix) :])
-        found.append(data)
-    return tuple(found)
+    return tuple(
+        samples.get(ref[len(prefix) :])
+        if ref.startswith(prefix)
+        else parsed.decoded.get(position) or samples.lookup(ref)
+        for position, ref in enumerate(parsed.image_refs)
+    )
 
 
 def missing_refs(parsed: ParsedSubmit, inputs: Inputs) -> tuple[str, ...]:
-    return tuple(ref for ref, data in zip(parsed.image_refs, inputs, strict=True) if data is None)
+    """The references whose bytes are not in ``inputs`` (which has one entry per ref)."""
+    return tuple(ref for position, ref in enumerate(parsed.image_refs) if inputs[position] is None)
 
 
 def with_fetched(
     parsed: ParsedSubmit, inputs: Inputs, fetched: Mapping[str, bytes | None]
 ) -> Inputs:
     return tuple(
-        data if data is not None else fetched.get(ref)
-        for ref, data in zip(parsed.image_refs, inputs, strict=True)
+        fetched.get(ref) if inputs[position] is None else inputs[position]
+        for position, ref in enumerate(parsed.image_refs)
     )
 
 
@@ -65,7 +66,7 @@ def probed(parsed: ParsedSubmit, inputs: Inputs) -> Inputs:
 
 def unfetched_flag(refs: Sequence[str], inputs: Inputs, *, fetch_remote: bool) -> Flag | None:
     """A journal note for the inputs the mock had no pixels of (None: it saw them all)."""
-    missing = [ref for ref, data in zip(refs, inputs, strict=True) if data is None]
+    missing = [ref for position, ref in enumerate(refs) if inputs[position] is None]
     if not missing:
         return None
     why = (

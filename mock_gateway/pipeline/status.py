@@ -43,7 +43,7 @@ def status(world: World, call: StatusCall, now: float) -> Outcome:
 
 def fault_call(world: World, key: str, request_id: str) -> Call:
     """How a status poll looks to the fault rules (the model from the id or the job)."""
-    models = {request_id.split("_", 1)[0]}
+    models = {request_id.partition("_")[0]}
     job = world.job_of(key, request_id)
     if job is not None:
         models.add(job.spec.model)

@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from mock_gateway.core import GatewayCore, Job, JobStatus
-from mock_gateway.core.wallet import usd_to_micros
 from mock_gateway.imaging import SampleImages
 from mock_gateway.pipeline.answers import encode_json
 from mock_gateway.pipeline.outcome import STILL, Advance, WebhookDue
@@ -82,8 +81,7 @@ class World:
 
     def job_of(self, key: str, request_id: str) -> Job | None:
         """A job as its owner sees it (every other key gets None: a 404)."""
-        job = self.core.queue.get(request_id)
-        return job if job is not None and job.owner == key else None
+        return self.core.find_job(key, request_id)
 
     def completed_job(self, request_id: str) -> Job | None:
         """A completed job whatever its owner (its media URLs are public, like a CDN's)."""
@@ -99,7 +97,7 @@ class World:
 
     def unit_price_micros(self, operation_id: str) -> int:
         """One image's price (the contract's unless overridden), for an injected 402."""
-        return usd_to_micros(self.core.settings.prices_usd.get(operation_id, 0))
+        return self.core.unit_price_micros(operation_id)
 
     def status_call_price(self, key: str, request_id: str) -> int:
         """What a 402 on a status call names: the price of the job's operation when the id is
@@ -109,9 +107,9 @@ class World:
         if job is not None:
             return self.unit_price_micros(job.spec.operation_id)
         known = list(self.schemas.submit_operations())
-        slug = request_id.split("_", 1)[0]
+        slug = request_id.partition("_")[0]
         candidates = [op for op in known if op.slug == slug] or known
-        return min((self.unit_price_micros(op.operation_id) for op in candidates), default=0)
+        return min(self.unit_price_micros(op.operation_id) for op in candidates)
 
     def reset(self) -> None:
         self.bodies.clear()

@@ -41,25 +41,30 @@ class ByteBoundedLog(Generic[T]):
             raise ValueError("a log needs room for at least one entry")
         self.capacity = capacity
         self.max_bytes = max(1, max_bytes)
-        self._items: deque[tuple[T, int]] = deque()
+        # Two deques side by side, not one of (item, weight) pairs: a pair per entry would
+        # be one more object for the cyclic GC to walk (gc_policy.py), on every call.
+        self._items: deque[T] = deque()
+        self._weights: deque[int] = deque()
         self.total_bytes = 0
 
     def append(self, item: T, weight: int) -> None:
-        items = self._items
-        items.append((item, weight))
+        items, weights = self._items, self._weights
+        items.append(item)
+        weights.append(weight)
         self.total_bytes += weight
         while len(items) > self.capacity or (self.total_bytes > self.max_bytes and len(items) > 1):
-            _, dropped = items.popleft()
-            self.total_bytes -= dropped
+            items.popleft()
+            self.total_bytes -= weights.popleft()
 
     def __len__(self) -> int:
         return len(self._items)
 
     def __iter__(self) -> Iterator[T]:
-        return (item for item, _ in self._items)
+        return iter(self._items)
 
     def clear(self) -> None:
         self._items.clear()
+        self._weights.clear()
         self.total_bytes = 0
 
 

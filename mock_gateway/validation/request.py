@@ -22,10 +22,9 @@ from mock_gateway.validation.sizing import output_size
 from mock_gateway.validation.urls import (
     BYTEPLUS_FORMATS,
     LITE_FORMATS,
-    BadUrl,
     canonical_base64,
+    http_url,
     http_url_problem,
-    parse_url,
 )
 
 __all__ = [
@@ -177,25 +176,28 @@ def image_ref_problem(ref: str, formats: tuple[str, ...], *, data_urls: bool) ->
     return inspected if isinstance(inspected, str) else None
 
 
+def _accepted(formats: tuple[str, ...]) -> str:
+    """The formats as a refusal names them (worded only for a refusal)."""
+    return "accepted: " + ", ".join(name.upper() for name in formats)
+
+
 def _inspect_ref(ref: str, formats: tuple[str, ...]) -> str | bytes | None:
     """A problem (str), a data URL's decoded bytes, or None for a well-formed image URL."""
-    accepted = ", ".join(name.upper() for name in formats)
     match = _DATA_URL.match(ref)
     if match:
         if match.group(1) not in formats:
-            return f"unsupported image format '{match.group(1)}' (accepted: {accepted})"
+            return f"unsupported image format '{match.group(1)}' ({_accepted(formats)})"
         if len(match.group(2)) // 4 * 3 > MAX_INPUT_BYTES:  # refused before decoding
             return f"image is over the {MAX_INPUT_BYTES // 2**20} MB limit"
         if not canonical_base64(match.group(2)):
             return "the data URL is not valid base64 (padded, without whitespace)"
         return base64.b64decode(match.group(2))
-    problem = http_url_problem(ref)
-    if problem is not None:
-        return f"must be an http(s) URL or a data URL; it {problem}"
-    url = parse_url(ref)
-    extension = None if isinstance(url, BadUrl) else url.extension
+    url = http_url(ref)  # parsed once: its extension is read from the same parse
+    if isinstance(url, str):
+        return f"must be an http(s) URL or a data URL; it {url}"
+    extension = url.extension
     if extension and extension.lower() not in formats:
-        return f"unsupported image format '.{extension}' (accepted: {accepted})"
+        return f"unsupported image format '.{extension}' ({_accepted(formats)})"
     return None
 
 

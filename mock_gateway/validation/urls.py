@@ -160,6 +160,13 @@ def http_url_problem(text: object, *, ascii_only: bool = False) -> str | None:
     """Why ``text`` is not an absolute http(s) URL (None when it is): the rule of the
     contract's ``HTTP_URL_PATTERN`` (``HEADER_URL_PATTERN`` with ``ascii_only``), with a
     reason a person can act on."""
+    checked = http_url(text, ascii_only=ascii_only)
+    return checked if isinstance(checked, str) else None
+
+
+def http_url(text: object, *, ascii_only: bool = False) -> Url | str:
+    """``text`` parsed, when it is an absolute http(s) URL; else why not (as
+    ``http_url_problem`` says it)."""
     if ascii_only and isinstance(text, str) and not text.isascii():
         return "contains a character outside ASCII (write the host in punycode, %-escape the rest)"
     url = parse_url(text)
@@ -173,7 +180,7 @@ def http_url_problem(text: object, *, ascii_only: bool = False) -> str | None:
     # RFC 3986 wants %-escaped (in a header), a "%" not followed by two hex digits...
     if not (_HEADER_URL if ascii_only else _HTTP_URL).match(text):
         return "has a character a URL must %-escape, or a malformed %-escape"
-    return None
+    return url
 
 
 def extension_pattern(extensions: tuple[str, ...]) -> str:

@@ -101,11 +101,11 @@ def _open_http(state: MockState) -> None:
 async def _tick(state: MockState) -> None:
     """Advance the world eagerly so webhooks fire on time even when nobody polls."""
     limiter = anyio.CapacityLimiter(WEBHOOK_CONCURRENCY)
-    gc_policy = GcPolicy()  # keeps full GC pauses short as finished jobs accumulate
+    gc_policy = GcPolicy()  # keeps GC pauses short under load and as finished jobs accumulate
     while True:
         try:
             state.advance()
-            gc_policy.after_jobs(state.core.submitted)
+            gc_policy.after_calls(state.journal.recorded)
             if state.tasks is not None:
                 for delivery, due in state.webhooks.take_due(state.clock.now()):
                     if state.http is None:
