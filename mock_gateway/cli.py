@@ -14,6 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from mock_gateway import __version__
 from mock_gateway.config.settings import ConfigError, Settings
+from mock_gateway.persistence.command import (
+    add_state_options,
+    add_state_parser,
+    run_state,
+    store_options,
+)
+from mock_gateway.persistence.options import StateFileError, StoreOptions
 from mock_gateway.proxy.command import add_proxy_parser, run_proxy
 from mock_gateway.steering.webhook_policy import WebhookSettings
 
@@ -36,7 +43,8 @@ Test keys (header Ocp-Apim-Subscription-Key):
 SERVE_EXAMPLES = """examples:
   mock-gateway serve                          # http://127.0.0.1:8000, jobs done in ~1 s
   mock-gateway serve --port 0 --timing manual # any free port (printed); a frozen clock
-  mock-gateway serve --scenario flaky --seed 1"""
+  mock-gateway serve --scenario flaky --seed 1
+  mock-gateway serve --state mock.db          # jobs, keys, clock ... survive a restart"""
 
 
 def port_number(text: str) -> int:
@@ -83,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     add_extension_options(serve)
     add_connection_options(serve)
+    add_state_options(serve)
     add_proxy_parser(commands, port_number)
+    add_state_parser(commands)
     return parser
 
 
@@ -263,6 +273,8 @@ def serve(
     port: int,
     log_level: str,
     limits: ConnectionLimits | None = None,
+    state_file: str | None = None,
+    state_options: StoreOptions | None = None,
 ) -> None:
     import signal
 
@@ -278,9 +290,20 @@ def serve(
 
     bounds = limits or ConnectionLimits()
 
+    store = None
     try:
-        app = create_app(settings)
+        if state_file is not None:
+            from mock_gateway.persistence.store import StateStore
+
+            store = StateStore.open(state_file, state_options)
+        app = create_app(settings, store=store)
+    except StateFileError as exc:  # one line naming the file: never a traceback
+        if store is not None:
+            store.close()
+        raise StartupError(str(exc)) from None
     except (OSError, ValueError) as exc:  # e.g. missing or broken bundled fixtures
+        if store is not None:
+            store.close()
         raise StartupError(f"cannot start: {exc}") from exc
     # Bind first so the banner can show the real port (also when --port 0).
     try:
@@ -298,7 +321,8 @@ def serve(
             control=describe_control(settings, f"http://{shown_host}:{bound_port}"),
             inspector=describe_inspector(settings, f"http://{shown_host}:{bound_port}"),
             keys=describe_keys(settings),
-        ),
+        )
+        + describe_state(state_file, state_options),
         flush=True,
     )
     server = GuardedServer(
@@ -316,18 +340,35 @@ def serve(
     server.run(sockets=[sock])
 
 
+def describe_state(state_file: str | None, options: StoreOptions | None) -> str:
+    if state_file is None:
+        return ""
+    sync = (options or StoreOptions()).synchronous
+    return f"State: {state_file} (every change is saved; --state-sync {sync})\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "proxy":
         return run_proxy(args)
+    if args.command == "state":
+        return run_state(args)
     try:
         settings = settings_from_args(args)
     except ConfigError as exc:
         print(f"mock-gateway: {exc}", file=sys.stderr)
         return 2
     try:
-        serve(settings, args.host, args.port, args.log_level, connection_limits(args))
+        serve(
+            settings,
+            args.host,
+            args.port,
+            args.log_level,
+            connection_limits(args),
+            args.state,
+            store_options(args),
+        )
     except StartupError as exc:
         print(f"mock-gateway: {exc}", file=sys.stderr)
         return 2

@@ -177,3 +177,82 @@ def test_ids_carry_the_slug_and_sort_by_time() -> None:
     earlier, later = new_request_id("byteplus", T0, rng), new_request_id("byteplus", T0 + 1, rng)
     assert earlier.startswith("byteplus_") and str(uuid.UUID(earlier[9:])) == earlier[9:]
     assert earlier < later
+
+
+# -- what snapshots read and restore (mock_gateway.persistence.codec) ----------------------
+
+
+def history(queue: JobQueue, moments: list[float]) -> list[object]:
+    """Everything observable of a queue as it is advanced through ``moments``."""
+    seen: list[object] = []
+    for moment in moments:
+        finished = queue.advance(moment)
+        seen.append([(j.request_id, j.status, j.started_at, j.completed_at) for j in finished])
+        seen.append((len(queue), queue.queued, queue.processing, queue.next_deadline()))
+        seen.append(sorted(queue.take_gone()))
+    return seen
+
+
+def test_a_restored_queue_goes_on_exactly_as_the_original() -> None:
+    import copy
+
+    original = JobQueue(2, 30.0)
+    for name, ready, processing in [
+        ("a", T0, 10.0), ("b", T0, 10.0), ("c", T0 + 1, 5.0), ("d", T0 + 1, 5.0),
+        ("e", T0 + 2, 1.0), ("f", T0 + 50, 2.0),
+    ]:  # fmt: skip
+        original.add(job(name, ready, processing))
+    original.advance(T0 + 12)  # a, b done at once (start order); c, d running; e, f waiting
+    assert original.sim_time == T0 + 12
+    jobs = [copy.copy(held) for held in original]
+    restored = JobQueue.restored(2, 30.0, jobs, original.sim_time)
+    assert [j.request_id for j in restored.newest_first()] == list("fedcba")
+    assert (restored.queued, restored.processing) == (original.queued, original.processing)
+    assert restored.has_owner("k") and not restored.has_owner("nobody")
+    moments = [T0 + 15, T0 + 16, T0 + 41, T0 + 45, T0 + 52, T0 + 200]
+    assert history(restored, moments) == history(original, moments)
+    assert JobQueue(1, 1.0).sim_time == float("-inf")
+
+
+def test_rate_limit_buckets_round_trip() -> None:
+    from mock_gateway.core.ratelimit import RateLimiter
+    from mock_gateway.core.settings import RateLimit
+
+    limit = RateLimit.parse("2/m")
+    first = RateLimiter()
+    assert [first.check("k", "submit", limit, T0 + s) for s in (0, 1, 2)] == [None, None, 28]
+    first.check("k", "status", limit, T0 + 3)
+    buckets = first.buckets()
+    assert [(k, g) for k, g, _, _ in buckets] == [("k", "submit"), ("k", "status")]
+    second = RateLimiter()
+    second.load(buckets)
+    assert second.buckets() == buckets
+    for moment in (T0 + 20, T0 + 31, T0 + 32, T0 + 95):
+        assert second.check("k", "submit", limit, moment) == first.check(
+            "k", "submit", limit, moment
+        )
+
+
+def test_idle_accounts_list_the_longest_idle_first() -> None:
+    from mock_gateway.core.idle_accounts import IdleAccounts
+
+    idle = IdleAccounts(60.0)
+    for key, moment in [("a", T0), ("b", T0 + 1), ("c", T0 + 2), ("a", T0 + 3)]:
+        idle.touch(key, moment)
+    assert idle.last_calls() == [("b", T0 + 1), ("c", T0 + 2), ("a", T0 + 3)]
+
+
+def test_an_id_source_hands_over_its_generator() -> None:
+    from mock_gateway.core.ids import IdSource
+
+    assert IdSource(None).seeded_random is None
+    seeded, other = IdSource(5), IdSource(None)
+    generator = seeded.seeded_random
+    assert generator is not None
+    other.use_random(random.Random())
+    other.use_random(generator)
+    assert other.seeded_random is generator
+    twin = IdSource(5)
+    assert [other.getrandbits(62) for _ in range(3)] == [twin.getrandbits(62) for _ in range(3)]
+    other.use_random(None)
+    assert other.seeded_random is None and 0 <= other.getrandbits(8) < 256

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from gateway_helpers import BP_T2I, KEY, T2I
-from mock_gateway.config.settings import Settings, fault_endpoints
+from mock_gateway.config.settings import ConfigError, Settings, fault_endpoints
 from mock_gateway.core import JobStatus
 from mock_gateway.steering.faults import Call, FaultBook, FaultError, parse_rule
 from mock_gateway.testing.server_thread import ServerThread
@@ -50,6 +52,9 @@ def test_the_issue_examples_are_accepted_as_written() -> None:
         ({"status": 500, "endpoint": "media"}, "endpoint: must be one of"),
         ({"status": 500, "probabilty": 0.5}, "probabilty: unknown field"),
         ({"latency_ms": 1, "body": {}}, "only make sense with status"),
+        # a scenario file's TOML can hold a date, which no JSON answer could carry
+        ({"status": 500, "body": {"at": datetime.date(2026, 1, 1)}}, "body: must be plain JSON"),
+        ({"status": 500, "body": float("nan")}, "body: must be plain JSON"),
     ],
 )
 def test_unusable_rules_name_the_problem(rule: dict[str, Any], fragment: str) -> None:
@@ -219,3 +224,10 @@ async def test_delete_one_rule_or_a_keys_rules() -> None:
         assert (await mock.http.delete(f"/_mock/faults/{ids[0]}")).status_code == 204
         assert (await mock.control("DELETE", "/faults", params={"key": "a"}))["removed"] == 1
         assert (await mock.control("GET", "/faults"))["faults"] == []
+
+
+def test_a_config_file_whose_fault_body_holds_a_toml_date_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "mock.toml"
+    config.write_text("[[faults]]\nstatus = 500\nbody = { at = 2026-01-01 }\n")
+    with pytest.raises(ConfigError, match="body: must be plain JSON"):
+        Settings.load(config)

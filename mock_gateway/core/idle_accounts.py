@@ -35,6 +35,10 @@ class IdleAccounts:
         self._last_call[key] = now
         self._last_call.move_to_end(key)
 
+    def last_calls(self) -> list[tuple[str, float]]:
+        """``(key, mock time of its last call)``, the longest idle first (for snapshots)."""
+        return list(self._last_call.items())
+
     def forget(self, key: str) -> None:
         self._last_call.pop(key, None)
 

@@ -26,6 +26,15 @@ class IdSource:
     def __init__(self, seed: int | None) -> None:
         self._rng = None if seed is None else random.Random(f"request-ids/{seed}")
 
+    @property
+    def seeded_random(self) -> random.Random | None:
+        """The seeded RNG behind the ids (None: they come from ``secrets``), for snapshots."""
+        return self._rng
+
+    def use_random(self, rng: random.Random | None) -> None:
+        """Draw from ``rng`` from now on (a restored snapshot's; None: from ``secrets``)."""
+        self._rng = rng
+
     def getrandbits(self, count: int, /) -> int:
         return secrets.randbits(count) if self._rng is None else self._rng.getrandbits(count)
 

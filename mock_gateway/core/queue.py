@@ -139,3 +139,31 @@ class JobQueue:
         for request_id in [rid for rid, job in self._jobs.items() if job.owner == owner]:
             del self._jobs[request_id]
             self._gone.append(request_id)
+
+    @property
+    def sim_time(self) -> float:
+        """The moment the simulation has reached (-inf before the first ``advance``)."""
+        return self._sim_time
+
+    @classmethod
+    def restored(
+        cls, workers: int, retention_seconds: float, jobs: list[Job], sim_time: float
+    ) -> JobQueue:
+        """A queue holding exactly ``jobs`` (in submission order) as a snapshot recorded them
+        (``mock_gateway.persistence.codec``): jobs start first in, first out, so running jobs
+        are pushed in submission order and finished ones kept in the order they ended (ties
+        in start order), and the simulation goes on as it would have."""
+        queue = cls(workers, retention_seconds)
+        for job in jobs:
+            queue._per_owner[job.owner] = queue._per_owner.get(job.owner, 0) + 1
+            queue._jobs[job.request_id] = job
+            if job.status is JobStatus.QUEUED:
+                queue._waiting.append(job)
+            elif job.status is JobStatus.PROCESSING and job.started_at is not None:
+                finish = job.started_at + job.processing_seconds
+                heapq.heappush(queue._running, (finish, next(queue._seq), job))
+        ended = [(job.completed_at, job) for job in jobs if job.completed_at is not None]
+        ended.sort(key=lambda entry: entry[0])  # a stable sort: ties keep submission order
+        queue._finished.extend(ended)
+        queue._sim_time = sim_time
+        return queue

@@ -56,6 +56,14 @@ class RateLimiter:
         rate = limit.calls / limit.period_seconds
         return min(float(limit.burst), bucket.tokens + max(0.0, now - bucket.updated) * rate)
 
+    def buckets(self) -> list[tuple[str, str, float, float]]:
+        """Every bucket as ``(key, group, tokens, updated)``, for snapshots."""
+        return [(k, g, b.tokens, b.updated) for (k, g), b in self._buckets.items()]
+
+    def load(self, buckets: list[tuple[str, str, float, float]]) -> None:
+        """Hold exactly ``buckets`` (as ``buckets()`` gave them)."""
+        self._buckets = {(k, g): _Bucket(tokens, updated) for k, g, tokens, updated in buckets}
+
     def forget(self, key: str) -> None:
         for bucket_key in [k for k in self._buckets if k[0] == key]:
             del self._buckets[bucket_key]

@@ -75,6 +75,15 @@ class VirtualClock:
         self._base += seconds
         return self._base
 
+    def restore(self, time: float, rate: float) -> None:
+        """Stand at ``time`` running at ``rate``, as a snapshot recorded them: the one way
+        time may move backwards (a restored mock goes on from where the snapshot stood)."""
+        if rate < 0:
+            raise ValueError("clock rate must be >= 0")
+        self._base = float(time)
+        self._anchor = self._monotonic()
+        self._rate = float(rate)
+
     def real_seconds_until(self, deadline: float) -> float | None:
         """How long to sleep in real time until ``deadline``; None while frozen."""
         remaining = deadline - self.now()

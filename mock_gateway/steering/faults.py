@@ -8,6 +8,7 @@ book's own seeded RNG, so ``--seed N`` repeats which calls fail.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -120,6 +121,17 @@ def _probability(data: Mapping[str, Any]) -> float:
     return 1.0 if value is None else value
 
 
+def _json_body(data: Mapping[str, Any]) -> Any:
+    """The answer body as given, if JSON can carry it (a scenario file's TOML may hold a
+    date or time, which no JSON answer, snapshot or rule listing could show)."""
+    body = data.get("body")
+    try:
+        json.dumps(body, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise FaultError(f"body: must be plain JSON ({exc})") from None
+    return body
+
+
 def _headers(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     value = data.get("headers") or {}
     if not isinstance(value, dict) or not all(
@@ -169,7 +181,7 @@ def parse_rule(data: Any, endpoints: Mapping[str, str]) -> FaultSpec:
         times=_integer(data, "times", 1, 1_000_000_000),
         probability=_probability(data),
         status=_integer(data, "status", 200, 599),
-        body=data.get("body"),
+        body=_json_body(data),
         headers=_headers(data),
         retry_after=_integer(data, "retry_after", 0, 86400),
         latency_ms=_number(data, "latency_ms", 0, 600_000) or 0.0,
@@ -240,6 +252,17 @@ class FaultBook:
 
     def rules(self) -> list[ActiveFault]:
         return list(self._rules)
+
+    @property
+    def next_id(self) -> int:
+        """The number the next rule's id gets (``f<n>``)."""
+        return self._next_id
+
+    def restore(self, rules: list[ActiveFault], next_id: int, rng: random.Random) -> None:
+        """Hold exactly ``rules`` (with what they have fired), as a snapshot recorded them."""
+        self.rng = rng
+        self._rules = list(rules)
+        self._next_id = next_id
 
     def decide(self, call: Call) -> Decision | None:
         decision = Decision()

@@ -19,6 +19,7 @@ clients send.
 from __future__ import annotations
 
 import logging
+import zlib
 from typing import Any, Generic, TypeVar
 
 from mock_gateway.core.jobs import TERMINAL_STATUSES
@@ -50,6 +51,14 @@ DUPLICATE = (
 )
 
 
+# (key, request id) -> (time of the last poll, its status, the gap before it)
+PollHint = tuple[tuple[str, str], tuple[float, str | None, float | None]]
+# A submit as (path, CRC-32 of the body, its length): stable across processes, so a snapshot
+# can keep it (a collision only risks a false hint, and needs the same length and path).
+Fingerprint = tuple[str, int, int]
+SubmitHint = tuple[tuple[str, Fingerprint], float]
+
+
 class Bounded(Generic[K, V]):
     """A dict that forgets its oldest entries beyond ``capacity`` (first in, first out:
     cheaper than LRU, and forgetting an old entry only forgets a hint)."""
@@ -70,6 +79,10 @@ class Bounded(Generic[K, V]):
     def pop(self, key: K) -> None:
         self._items.pop(key, None)
 
+    def items(self) -> list[tuple[K, V]]:
+        """Every entry, the oldest first."""
+        return list(self._items.items())
+
     def clear(self) -> None:
         self._items.clear()
 
@@ -86,12 +99,34 @@ class Hygiene:
         self._polls: Bounded[tuple[str, str], tuple[float, str | None, float | None]] = Bounded(
             capacity
         )
-        self._submits: Bounded[tuple[str, int], float] = Bounded(capacity)
+        self._submits: Bounded[tuple[str, Fingerprint], float] = Bounded(capacity)
         self._logged: Bounded[tuple[str, str], bool] = Bounded(1000)
 
     def clear(self) -> None:
         for table in (self._retry_after, self._polls, self._submits, self._logged):
             table.clear()
+
+    def hints(
+        self,
+    ) -> tuple[list[tuple[tuple[str, str], tuple[float, int]]], list[PollHint], list[SubmitHint]]:
+        """The Retry-After, poll and submit tables, oldest first (for snapshots)."""
+        return self._retry_after.items(), self._polls.items(), self._submits.items()
+
+    def restore_hints(
+        self,
+        retry_after: list[tuple[tuple[str, str], tuple[float, int]]],
+        polls: list[PollHint],
+        submits: list[SubmitHint],
+    ) -> None:
+        """Hold exactly these hints (as ``hints`` gave them); the log's once-per-kind lines
+        start afresh."""
+        self.clear()
+        for key, value in retry_after:
+            self._retry_after.put(key, value)
+        for poll_key, poll in polls:
+            self._polls.put(poll_key, poll)
+        for submit_key, at in submits:
+            self._submits.put(submit_key, at)
 
     def _warn(self, key: str, kind: str, template: str, *args: Any) -> Flag:
         flag: Flag = (kind, template, args)
@@ -144,7 +179,7 @@ class Hygiene:
     def submitted(self, key: str, path: str, body: bytes, now: float) -> Flag | None:
         """An accepted submit identical to one accepted moments before."""
         key = clip(key)
-        fingerprint = hash((path, body))
+        fingerprint = (path, zlib.crc32(body), len(body))
         previous = self._submits.get((key, fingerprint))
         self._submits.put((key, fingerprint), now)
         if previous is None or now - previous > self.duplicate_window_seconds:

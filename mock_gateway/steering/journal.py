@@ -212,3 +212,15 @@ class Journal:
     def clear(self) -> None:
         self._entries.clear()
         self._seq = 0
+
+    def entries(self) -> list[Entry]:
+        """Every entry kept, oldest first (for snapshots)."""
+        return list(self._entries)
+
+    def restore(self, entries: list[Entry], recorded: int) -> None:
+        """Hold ``entries`` (as ``entries()`` gave them; this journal's bounds apply) and go
+        on counting from ``recorded``."""
+        self.clear()
+        for entry in entries:
+            self._entries.append(entry, _weigh(entry[3], entry[4], entry[6], entry[7]))
+        self._seq = recorded

@@ -177,18 +177,26 @@ class WebhookDispatcher:
     def enqueue(self, request_id: str, key: str, url: str, body: bytes, now: float) -> Delivery:
         delivery = Delivery(f"msg_{request_id}", request_id, key, url, body, now, self._generation)
         self._keep(delivery)
-        decision = self.policy.decide(url)
-        if isinstance(decision, str) or _parsers_disagree(url) is not None:
-            refusal = decision if isinstance(decision, str) else _parsers_disagree(url)
-            delivery.state, delivery.reason = "blocked", refusal
+        decision = self.target_of(url)
+        if isinstance(decision, str):
+            delivery.state, delivery.reason = "blocked", decision
             host = host_of(url) or url
             if self._blocked_hosts.get(host) is None:
                 self._blocked_hosts.put(host, True)
-                log.warning("webhook not delivered: %s", refusal)
+                log.warning("webhook not delivered: %s", decision)
             return delivery
         delivery.target = decision
         self._schedule(delivery, now)
         return delivery
+
+    def target_of(self, url: str) -> Target | str:
+        """Where ``url`` is called, or why it is not (the policy's and httpx's reading of
+        its host must agree)."""
+        decision = self.policy.decide(url)
+        if isinstance(decision, str):
+            return decision
+        disagreement = _parsers_disagree(url)
+        return decision if disagreement is None else disagreement
 
     def _weight(self, delivery: Delivery) -> int:
         attempts = self.settings.max_attempts * ATTEMPT_WEIGHT
@@ -308,6 +316,22 @@ class WebhookDispatcher:
         else:
             delay = backoff_seconds(len(delivery.attempts), self.settings.backoff_seconds)
             self._schedule(delivery, now + delay)
+
+    def kept(self) -> tuple[list[Delivery], list[Delivery]]:
+        """What a snapshot holds: the logged deliveries (oldest first) and the scheduled ones
+        in the order they fall due (some may have left the log; none is in flight)."""
+        return list(self._log.values()), [entry[2] for entry in sorted(self._due)]
+
+    def restore(self, logged: list[Delivery], scheduled: list[Delivery]) -> None:
+        """Hold exactly these deliveries (as ``kept`` gave them), each ``scheduled`` one due at
+        its ``next_at``; attempts in flight now are not retried, as after ``reset``."""
+        self.reset()
+        for delivery in logged:
+            delivery.generation = self._generation
+            self._keep(delivery)
+        for delivery in scheduled:
+            delivery.generation = self._generation
+            self._schedule(delivery, delivery.next_at if delivery.next_at is not None else 0.0)
 
     def for_request(self, request_id: str) -> Delivery | None:
         """The delivery of one job's webhook, while the log still holds it."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from mock_gateway.config.settings import Settings
-from mock_gateway.testing.controller import MockController
+from mock_gateway.testing.controller import ControlError, MockController, SnapshotSource
 from mock_gateway.testing.server_thread import ServerThread
 from mock_gateway.web.app import create_app
 
@@ -42,6 +43,19 @@ class MockGateway(MockController):
         super().__init__(server.base_url, key=key, token=token, transport=server.transport())
         self.server = server
 
+    def start_from(self, snapshot: SnapshotSource | None) -> None:
+        """Restore ``snapshot`` (None: keep the state as it is), then make sure this test's
+        own key exists, funded with $100 when the snapshot did not have it."""
+        if snapshot is not None:
+            self.restore(snapshot)
+            try:
+                self.key_info()
+                return
+            except ControlError as exc:
+                if exc.status != 404:
+                    raise
+        self.put_key(self.key, balance_usd="100", note="this test's own key")
+
     @property
     def controller(self) -> MockController:
         return self
@@ -72,3 +86,16 @@ class MockGateway(MockController):
     def transport(self) -> httpx.BaseTransport:
         """The same for a synchronous ``httpx.Client``."""
         return self.server.transport()
+
+
+def marked_snapshot(args: tuple[Any, ...], test_file: Path) -> SnapshotSource:
+    """The ``mock_gateway_snapshot`` marker's one argument: a dict, or a path (relative to
+    the test file when it exists there, else to the working directory)."""
+    if len(args) != 1:
+        raise TypeError("mock_gateway_snapshot takes one argument: a snapshot or its path")
+    (snapshot,) = args
+    if isinstance(snapshot, Mapping):
+        return snapshot
+    path = Path(snapshot)
+    beside = test_file.parent / path
+    return beside if not path.is_absolute() and beside.exists() else path

@@ -8,6 +8,11 @@ Fixtures:
   ``webhooks``, ``reset`` ...) with ``base_url``, ``key``, ``headers`` and
   ``asgi_transport()`` for in-process calls. ``@pytest.mark.mock_gateway(scenario="flaky",
   timing="manual", seed=1, ...)`` gives a test a dedicated server with those settings.
+- ``mock_gateway_snapshot``: the snapshot the ``mock_gateway`` fixture's mock starts from
+  (None: the configured start state). ``@pytest.mark.mock_gateway_snapshot("state.json")``
+  (a path relative to the test file, or a dict from ``snapshot()``) sets it for one test;
+  overriding the fixture sets it for a module or a whole conftest. The test's own key is
+  added (funded, $100) unless the snapshot has it.
 - ``webhook_receiver``: a loopback HTTP server that records callbacks and can be told to
   fail the next N.
 - ``gateway_proxy``: ``mock-gateway proxy`` in front of the ``mock_gateway`` fixture's mock
@@ -58,6 +63,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
+        "mock_gateway_snapshot(snapshot): start this test's mock_gateway from a snapshot "
+        "(a dict, or the path of its JSON file relative to the test file)",
+    )
+    config.addinivalue_line(
+        "markers",
         "gateway_proxy(max_spend_usd=None, reject_invalid=False, record_dir=None, ...): "
         "options of the gateway_proxy fixture",
     )
@@ -80,8 +90,21 @@ def _test_key(nodeid: str) -> str:
 
 
 @pytest.fixture
-def mock_gateway(request: pytest.FixtureRequest) -> Iterator[MockGateway]:
-    """A mock gateway with fresh state and a funded key of this test's own ($100)."""
+def mock_gateway_snapshot(request: pytest.FixtureRequest) -> Any:
+    """The snapshot ``mock_gateway`` starts from: the ``mock_gateway_snapshot`` marker's, or
+    None (the configured start state). Override this fixture to give one to many tests."""
+    from mock_gateway.testing.plugin_support import marked_snapshot
+
+    marker = request.node.get_closest_marker("mock_gateway_snapshot")
+    return None if marker is None else marked_snapshot(marker.args, request.path)
+
+
+@pytest.fixture
+def mock_gateway(
+    request: pytest.FixtureRequest, mock_gateway_snapshot: Any
+) -> Iterator[MockGateway]:
+    """A mock gateway with fresh state (or ``mock_gateway_snapshot``'s) and a funded key of
+    this test's own ($100)."""
     from mock_gateway.testing.plugin_support import MockGateway, start_server
 
     marker = request.node.get_closest_marker("mock_gateway")
@@ -90,12 +113,12 @@ def mock_gateway(request: pytest.FixtureRequest) -> Iterator[MockGateway]:
         server: ServerThread = request.getfixturevalue("mock_gateway_server")
         with MockGateway(server, key) as gateway:
             gateway.reset()
-            gateway.put_key(key, balance_usd="100", note="this test's own key")
+            gateway.start_from(mock_gateway_snapshot)
             yield gateway
         return
     settings: dict[str, Any] = dict(marker.kwargs)
     with start_server(**settings) as dedicated, MockGateway(dedicated, key) as gateway:
-        gateway.put_key(key, balance_usd="100", note="this test's own key")
+        gateway.start_from(mock_gateway_snapshot)
         yield gateway
 
 

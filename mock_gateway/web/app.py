@@ -6,13 +6,14 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from mock_gateway.config.settings import Settings, fault_endpoints
 from mock_gateway.core import GatewayCore
@@ -37,6 +38,8 @@ from mock_gateway.web.state import MockState
 
 if TYPE_CHECKING:
     import httpx
+
+    from mock_gateway.persistence.store import StateStore
 
 log = logging.getLogger("mock_gateway")
 
@@ -125,9 +128,17 @@ def create_app(
     *,
     clock: VirtualClock | None = None,
     http: httpx.AsyncClient | None = None,
+    store: StateStore | None = None,
 ) -> Starlette:
+    """The mock; with ``store`` (``serve --state FILE``) it starts from what the file holds
+    and commits every change to it (``mock_gateway.persistence``)."""
     settings = settings or Settings.load()
     state = build_state(settings, clock=clock, http=http)
+    keeper = None
+    if store is not None:
+        from mock_gateway.persistence.attach import attach
+
+        keeper = attach(state, store)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -141,11 +152,15 @@ def create_app(
         async with anyio.create_task_group() as tasks:
             state.tasks = tasks
             tasks.start_soon(_tick, state)
+            if keeper is not None:
+                tasks.start_soon(keeper.run)
             try:
                 yield
             finally:
                 state.tasks = None
                 tasks.cancel_scope.cancel()
+        if keeper is not None:
+            await keeper.close()  # the last moment, then the file is let go
         if owns_http and state.http is not None:
             await state.http.aclose()
             state.http = state.remote_inputs.http = None
@@ -161,18 +176,25 @@ def create_app(
         return gateway_error(500, "Internal Server Error", "The mock failed unexpectedly.")
 
     operations = list(state.schemas.submit_operations())
-    control = (
+    control: list[BaseRoute] = (
         [*control_routes(), *inspect_routes(), *ui_routes()] if settings.control_enabled else []
     )
+    handlers: dict[Any, Any] = {
+        HTTPException: http_error,
+        ClientDisconnect: client_disconnected,
+        Exception: server_error,
+    }
+    if keeper is not None:
+        from mock_gateway.persistence.options import StateWriteError
+        from mock_gateway.web.persisted import durable_control, unsaved
+
+        control = durable_control(control)
+        handlers[StateWriteError] = unsaved
     app = MockApp(
         state,
         routes=[*gateway_routes(operations), *media_routes(), *control],
         lifespan=lifespan,
-        exception_handlers={
-            HTTPException: http_error,
-            ClientDisconnect: client_disconnected,
-            Exception: server_error,
-        },
+        exception_handlers=handlers,
     )
     app.router.redirect_slashes = False  # APIM answers 404 for "/path/", never a redirect
     app.state.mock = state

@@ -13,7 +13,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from mock_gateway.config.settings import Settings
-from mock_gateway.core import GatewayCore
+from mock_gateway.core import GatewayCore, Job, JobStatus
 from mock_gateway.imaging import ImageCache, SampleImages
 from mock_gateway.pipeline import Advance, Outcome, World
 from mock_gateway.steering.clock import VirtualClock
@@ -33,6 +33,12 @@ class Durability(Protocol):
 
     async def wait(self) -> None:
         """Return once every change made so far is committed to disk."""
+
+    async def commit_all(self) -> None:
+        """Like ``wait``, comparing all of the state with the disk (after a control call)."""
+
+    def touch(self, job: Job) -> None:
+        """``job`` changed outside the queue's schedule: save it with the next commit."""
 
 
 class Waker:
@@ -95,6 +101,18 @@ class MockState:
         """Whether ``outcome``'s answer may only be sent once the change is on disk: a
         submit's 202 (its job and its charge) with persistent state."""
         return self.durability is not None and outcome.queued is not None
+
+    def unacknowledged(self, job: Job) -> None:
+        """A submit whose 202 could not be made durable (its answer is a 503 instead): the
+        client never learned the job's id, so its charge goes back now and it ends in ERROR."""
+        if not job.refunded and self.core.account(job.owner) is not None:
+            self.core.wallet.refund(job.owner, job.cost_micros)
+            job.refunded = True
+        if not job.status.terminal:
+            job.outcome = JobStatus.ERROR
+            job.outcome_error = "Not accepted: the mock could not save it (its answer was 503)."
+        if self.durability is not None:
+            self.durability.touch(job)
 
     def now(self) -> float:
         return self.clock.now()

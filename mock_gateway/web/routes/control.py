@@ -1,5 +1,6 @@
 """The control API under ``/_mock/`` (a mock extension, not part of the gateway's contract):
-keys and balances, reset, and the virtual clock. Faults and the logs are in ``control_logs``.
+keys and balances, reset, and the virtual clock. Faults and the logs are in ``control_logs``,
+snapshots in ``control_snapshot``.
 
 Documented in ``mock_gateway/control-openapi.yaml`` (served at ``/_mock/openapi.json``).
 """
@@ -34,6 +35,7 @@ from mock_gateway.web.routes.control_input import (
     query_page,
 )
 from mock_gateway.web.routes.control_logs import log_routes
+from mock_gateway.web.routes.control_snapshot import snapshot_routes
 from mock_gateway.web.state import MockState
 
 OPENAPI_FILE = Path(__file__).resolve().parent.parent / "control-openapi.yaml"
@@ -273,4 +275,5 @@ def control_routes() -> list[Route]:
         Route("/_mock/clock/rate", set_rate, methods=["POST"]),
         Route("/_mock/openapi.json", openapi, methods=["GET"]),
         *log_routes(),
+        *snapshot_routes(),
     ]
