@@ -473,6 +473,12 @@ def test_a_commit_is_awaited_before_the_202() -> None:
             await asyncio.sleep(0.05)
             self.waits += 1
 
+        async def commit_all(self) -> None:
+            return None
+
+        def touch(self, job: Any) -> None:
+            return None
+
     for fast_path in (True, False):
         with serving(fast_path) as server:
             disk = SlowDisk()
@@ -580,3 +586,27 @@ def test_the_timeouts_hold_around_fast_answers(fast_path: bool) -> None:
             "HTTP/1.1 404 Not Found",
             "HTTP/1.1 202 Accepted",
         ]
+
+
+def test_a_failed_commit_is_refused_as_web_persisted_words_it() -> None:
+    """A commit that fails (a full disk): the fast path answers what ``--state``'s handler
+    answers on the ASGI path (``web.persisted.unsaved_answer``): 503, nothing charged."""
+    from mock_gateway.persistence.options import StateWriteError
+
+    class FullDisk:
+        async def wait(self) -> None:
+            raise StateWriteError("no space left on device")
+
+        async def commit_all(self) -> None:
+            return None
+
+        def touch(self, job: Any) -> None:
+            return None
+
+    with serving(True) as server:
+        server.state.durability = FullDisk()
+        reply = exchange(server.thread.port, [submit(), poll("nope")], ["POST", "GET"])
+    (status, headers, body), (next_status, _, _) = reply[0], reply[1]
+    assert status == "HTTP/1.1 503 Service Unavailable" and ("retry-after", "1") in headers
+    assert b"nothing was charged" in body
+    assert next_status == "HTTP/1.1 404 Not Found"  # the connection goes on

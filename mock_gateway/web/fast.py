@@ -23,11 +23,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
+from dataclasses import replace
 from typing import Any, cast
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from mock_gateway.persistence.options import StateWriteError
 from mock_gateway.pipeline import Outcome, Pending, answers
 from mock_gateway.pipeline.answers import Answer
 from mock_gateway.steering.journal import JournalNote
@@ -35,6 +37,7 @@ from mock_gateway.validation.request import check_content_type
 from mock_gateway.web.aborts import CLIENT_DISCONNECTED, SHUTTING_DOWN, STOPPED
 from mock_gateway.web.fast_cycle import FastCycle, HotRoutes, render
 from mock_gateway.web.parse import base_url_from, key_from
+from mock_gateway.web.persisted import unsaved_answer
 from mock_gateway.web.routes.gateway import carry_out
 
 log = logging.getLogger("mock_gateway")
@@ -212,7 +215,11 @@ class FastProtocol(HttpToolsProtocol):
                 await asyncio.sleep(decided.delay_seconds)  # real time: it is latency
             if not decided.drop:
                 if state.durability is not None and state.must_commit(decided):
-                    await state.durability.wait()  # durable before acknowledged
+                    try:
+                        await state.durability.wait()  # durable before acknowledged
+                    except StateWriteError as problem:  # as web.persisted.unsaved answers
+                        refused = unsaved_answer(state, decided.queued, problem)
+                        decided = replace(decided, answer=refused)
                 if self.flow.write_paused and not cycle.disconnected:
                     await self.flow.drain()
             self._deliver(cycle, decided)
