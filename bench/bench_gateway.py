@@ -3,11 +3,14 @@
 Prints each figure with its target as a ratio measured in this run (absolute numbers drift
 on a shared machine; ratios taken minutes apart on the same machine hold):
 
-- status polls of the full mock (auth, rate limits, journal, hygiene) against WireMock
+- status polls of the full mock (``mock-gateway serve`` as users run it, fast path on: auth,
+  rate limits, journal, hygiene) against WireMock
   standalone tuned (``--no-request-journal --disable-request-logging``) serving a static
   stub of the same body: requests per second (target >= 1.5x) and requests per CPU-second
   of the server process (target >= 2x);
 - submits (real validation, wallet, queue) against WireMock's static 202 stub (>= 0.5x);
+- the same two with ``--no-fast-path`` (every request through ASGI), for what the
+  protocol-level fast path (``mock_gateway/web/fast.py``) gains;
 - status p99 with 100,000 finished jobs against the empty mock's (<= 1.1x);
 - the worst latency of 9 polls : 1 submit, before and after (<= 50 ms);
 - memory per finished job (<= 1 KB);
@@ -156,9 +159,16 @@ async def main(args: argparse.Namespace) -> None:
     command = [*serve[:-1], str(port), "--config", config.name]
     mock = start("mock", command, port, "/_health")
     wiremock: Server | None = None
+    asgi: Server | None = None
     try:
         accepted = json.loads(fetch(port, SUBMIT)[1])
         status = Request("GET", f"/v2/requests/status/{accepted['request_id']}", HEADERS)
+        asgi_port = free_port()
+        asgi_command = [*serve[:-1], str(asgi_port), "--config", config.name, "--no-fast-path"]
+        asgi = start("mock (ASGI path)", asgi_command, asgi_port, "/_health")
+        # the same job, finished, for the ASGI path's status polls
+        asgi_accepted = json.loads(fetch(asgi_port, SUBMIT)[1])
+        asgi_status = Request("GET", f"/v2/requests/status/{asgi_accepted['request_id']}", HEADERS)
         time.sleep(2)  # let it complete: the stub serves the COMPLETED body
         _, status_body = fetch(port, status)
         _, submit_body = fetch(port, SUBMIT)
@@ -184,15 +194,16 @@ async def main(args: argparse.Namespace) -> None:
         results[f"mock 9 polls : 1 submit, {jobs} jobs"] = await phase(mock, both, mixed, args)
 
         # against WireMock: the servers take turns, and ratios are taken round by round
-        servers = [server for server in (mock, wiremock) if server is not None]
+        servers = [server for server in (mock, asgi, wiremock) if server is not None]
+        calls = {asgi.name: [asgi_status, SUBMIT]}
         for server in servers:  # the same warm-up for each: the JVM compiles meanwhile
-            await phase(server, both, polls, warmup)
-            await phase(server, both, submits, warmup)
+            await phase(server, calls.get(server.name, both), polls, warmup)
+            await phase(server, calls.get(server.name, both), submits, warmup)
         rounds: dict[str, list[Phase]] = {}
         for _ in range(args.rounds):
             for kind, pattern in (("status poll", polls), ("submit", submits)):
                 for server in servers:
-                    result = await phase(server, both, pattern, args)
+                    result = await phase(server, calls.get(server.name, both), pattern, args)
                     rounds.setdefault(f"{server.name} {kind}", []).append(result)
         results |= {name: median_phase(phases) for name, phases in rounds.items()}
 
@@ -207,8 +218,8 @@ async def main(args: argparse.Namespace) -> None:
         print(f"  (the median phase of {args.rounds} rounds is shown; ratios are medians of"
               " the rounds' ratios)")  # fmt: skip
 
-        def ratio(name: str, per_cpu: bool = False) -> float | None:
-            ours, theirs = rounds[f"mock {name}"], rounds.get(f"WireMock {name}")
+        def ratio(name: str, per_cpu: bool = False, against: str = "WireMock") -> float | None:
+            ours, theirs = rounds[f"mock {name}"], rounds.get(f"{against} {name}")
             if theirs is None:
                 return None
             if per_cpu:
@@ -226,6 +237,10 @@ async def main(args: argparse.Namespace) -> None:
              ">= 2x", 2.0),
             ("submits vs WireMock's static 202, req/s", ratio("submit"), ">= 0.5x", 0.5),
         ]  # fmt: skip
+        print("the fast path against the ASGI path (--no-fast-path), same run:")
+        for kind in ("status poll", "submit"):
+            gain, per_cpu = ratio(kind, against=asgi.name), ratio(kind, True, asgi.name)
+            print(f"  {kind + 's':<52} {gain or 0:9.2f}x req/s, {per_cpu or 0:.2f}x req/CPU-s")
         print("targets:")
         for name, value, target, floor in figures:
             print(verdict(name, value, target, None if value is None else value >= floor))
@@ -240,7 +255,7 @@ async def main(args: argparse.Namespace) -> None:
             print(verdict(f"start to first answer, {name} vs bare Starlette", value,
                           "<= 1.5x", value <= 1.5))  # fmt: skip
     finally:
-        for started_server in (mock, wiremock):
+        for started_server in (mock, asgi, wiremock):
             if started_server is not None:
                 started_server.stop()
         Path(config.name).unlink()

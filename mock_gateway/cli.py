@@ -161,6 +161,13 @@ def add_connection_options(serve: argparse.ArgumentParser) -> None:
         metavar="N",
         help="connections open at once; more get 503 (default 1000)",
     )
+    serve.add_argument(
+        "--no-fast-path",
+        dest="fast_path",
+        action="store_false",
+        default=None,
+        help="serve the hot gateway routes through ASGI too (see the README's server section)",
+    )
 
 
 def positive_number(text: str) -> float:
@@ -185,7 +192,7 @@ def connection_limits(args: argparse.Namespace) -> ConnectionLimits:
     from mock_gateway.web.server import ConnectionLimits
 
     limits = ConnectionLimits()
-    for name in ("idle_timeout", "header_timeout", "max_connections"):
+    for name in ("idle_timeout", "header_timeout", "max_connections", "fast_path"):
         if getattr(args, name) is not None:
             limits = replace(limits, **{name: getattr(args, name)})
     return limits

@@ -15,13 +15,23 @@ import asyncio
 import threading
 import time
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+if TYPE_CHECKING:
+    from mock_gateway.web.server import ConnectionLimits
+
 
 class ServerThread:
-    def __init__(self, app: Any, host: str = "127.0.0.1", *, start_timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        *,
+        start_timeout: float = 15.0,
+        limits: ConnectionLimits | None = None,  # None: the defaults (``mock-gateway serve``'s)
+    ) -> None:
         # late: importing the plugin must stay cheap
         from mock_gateway.web.server import (
             ConnectionLimits,
@@ -36,7 +46,7 @@ class ServerThread:
         self.port: int = self.sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         self.base_url = f"http://{shown}:{self.port}"
-        self.server = GuardedServer(app, ConnectionLimits())
+        self.server = GuardedServer(app, limits or ConnectionLimits())
         self._loop_factory = event_loop_factory()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="mock-gateway", daemon=True)

@@ -62,6 +62,11 @@ class MockApp(Starlette):
         super().__init__(**kwargs)
         self._mock = state
 
+    @property
+    def mock_state(self) -> MockState:
+        """The state behind this app (``web.fast`` answers hot routes from it directly)."""
+        return self._mock
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(UNJOURNALED):
             await super().__call__(scope, receive, send)

@@ -6,6 +6,7 @@ used, and a bounded JSON body: the one reading of each, for the pipeline and the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
@@ -27,10 +28,14 @@ def mock_state(request: Request) -> MockState:
 
 def key_of(scope: Scope) -> str | None:
     """The subscription key as sent (header first, then APIM's query parameter)."""
-    for name, value in scope["headers"]:
+    return key_from(scope["headers"], scope.get("query_string", b""))
+
+
+def key_from(headers: Iterable[tuple[bytes, bytes]], query: bytes) -> str | None:
+    """``key_of`` for raw (lower-cased) header pairs and a raw query string."""
+    for name, value in headers:
         if name == KEY_HEADER and value:
             return bytes(value).decode("latin-1")
-    query: bytes = scope.get("query_string", b"")
     if b"subscription-key=" in query:
         values = parse_qs(query.decode("latin-1")).get("subscription-key")
         return values[0] if values else None
@@ -45,10 +50,17 @@ def base_url(request: Request) -> str:
     """
     scope = request.scope
     host = request.headers.get("host")
+    return base_url_from(scope["scheme"], host, scope.get("server"), scope.get("root_path", ""))
+
+
+def base_url_from(
+    scheme: str, host: str | None, server: tuple[str, int | None] | None, root_path: str
+) -> str:
+    """``base_url`` from its parts (the Host header's value, the bound address)."""
     if not host:
-        server = scope.get("server") or ("127.0.0.1", 80)
+        server = server or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
-    return f"{scope['scheme']}://{host}{scope.get('root_path', '')}".rstrip("/")
+    return f"{scheme}://{host}{root_path}".rstrip("/")
 
 
 async def read_json_body(request: Request, limit: int) -> bytes | Rejection:

@@ -10,7 +10,12 @@ what a mock hit by a CI fleet or a fuzzer needs and uvicorn lacks:
 - at most ``max_connections`` are open at once (never more than the file descriptor limit
   allows): one more gets a 503 and is closed at once, instead of holding a descriptor;
 - running out (the cap, or ``EMFILE`` on accept) is logged once per episode, not per accept;
-- a request line whose version is not HTTP/1.0 or 1.1 gets 505, not an answer.
+- a request line whose version is not HTTP/1.0 or 1.1 gets 505, not an answer;
+- the hot gateway routes are answered in the protocol itself (``web.fast``), unless
+  ``fast_path`` is off.
+
+The timeouts share one timer per connection whose deadline moves with each request (a
+timer made and cancelled twice per request cost more than a status poll's pipeline).
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from mock_gateway.web.asgi import MockApp
+from mock_gateway.web.fast import FastProtocol
+from mock_gateway.web.fast_cycle import HotRoutes
+
 log = logging.getLogger("mock_gateway.server")
 
 FD_RESERVE = 128  # descriptors kept for all but client connections (webhooks, images, logs)
@@ -38,11 +47,14 @@ SUPPORTED_VERSIONS = ("1.0", "1.1")
 
 @dataclass(frozen=True)
 class ConnectionLimits:
-    """The bounds on client connections; each default is written here only."""
+    """The bounds on client connections, and whether the hot gateway routes take the fast
+    path (``web.fast``); each default is written here only."""
 
     idle_timeout: float = 5.0  # seconds a connection may stay silent, before or between requests
     header_timeout: float = 10.0  # seconds from a request's first byte to the end of its head
     max_connections: int = 1000  # open at once; more get 503 and are closed
+    # answer the hot gateway routes in the protocol (web/fast.py); False: all via ASGI
+    fast_path: bool = True
 
     def __post_init__(self) -> None:
         if not (self.idle_timeout > 0 and self.header_timeout > 0 and self.max_connections > 0):
@@ -150,14 +162,24 @@ class ExhaustionLog:
 
 
 def guarded_protocol(
-    limits: ConnectionLimits, exhaustion: ExhaustionLog, max_connections: int
+    limits: ConnectionLimits,
+    exhaustion: ExhaustionLog,
+    max_connections: int,
+    hot_routes: HotRoutes | None = None,
 ) -> type[HttpToolsProtocol]:
-    """uvicorn's httptools protocol with the limits above (a class per server: no globals)."""
+    """uvicorn's httptools protocol with the limits above (a class per server: no globals),
+    answering the hot gateway routes itself when ``hot_routes`` is given."""
 
-    class GuardedProtocol(HttpToolsProtocol):
-        _idle_timer: asyncio.TimerHandle | None = None
-        _head_timer: asyncio.TimerHandle | None = None
+    class GuardedProtocol(FastProtocol):
+        # One timer per connection, moved lazily: a request moves the deadline, and the
+        # timer, when it fires early, sets itself for the new one (a timer made and
+        # cancelled twice per answer cost more than a status poll's pipeline).
+        _deadline: float | None = None  # loop time to close at if still quiet; None: never
+        _timer: asyncio.TimerHandle | None = None
+        _timer_at = 0.0
+        _timing_head = False  # the deadline runs from a request head's first byte
         _last_data = b""
+        hot = hot_routes
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -168,25 +190,34 @@ def guarded_protocol(
                 return
             if exhaustion.running_out is not None:
                 exhaustion.accepted()
-            self._idle_timer = self.loop.call_later(limits.idle_timeout, self._expire)
+            self._close_after(limits.idle_timeout)
 
         def data_received(self, data: bytes) -> None:
-            if self._idle_timer is not None:
-                self._idle_timer.cancel()
-                self._idle_timer = None
-            if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):
-                self._head_timer = self.loop.call_later(limits.header_timeout, self._expire)
+            if not self._timing_head and (self.cycle is None or self.cycle.response_complete):
+                self._timing_head = True
+                self._close_after(limits.header_timeout)
             self._last_data = data
             super().data_received(data)
 
         def on_headers_complete(self) -> None:
-            if self._head_timer is not None:
-                self._head_timer.cancel()
-                self._head_timer = None
+            self._timing_head = False
+            self._deadline = None
             if self.parser.get_http_version() not in SUPPORTED_VERSIONS:
                 self.send_unsupported_version()
                 return
             super().on_headers_complete()
+
+        def on_response_complete(self) -> None:
+            # uvicorn's, with the idle deadline in place of its keep-alive timer
+            self.server_state.total_requests += 1
+            if self.transport.is_closing():
+                return
+            self.flow.resume_reading()
+            if self.pipeline:
+                cycle, app = self.pipeline.pop()
+                self._start_asgi_task(cycle, app)
+            else:
+                self._close_after(limits.idle_timeout)
 
         def send_400_response(self, msg: str) -> None:
             # httptools rejects a version such as HTTP/9.9 as a parse error; it is a
@@ -201,16 +232,30 @@ def guarded_protocol(
             self.transport.write(BAD_VERSION)
             self.transport.close()
 
+        def _close_after(self, seconds: float) -> None:
+            deadline = self.loop.time() + seconds
+            self._deadline = deadline
+            if self._timer is None or self._timer_at > deadline:
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer, self._timer_at = self.loop.call_at(deadline, self._expire), deadline
+
         def _expire(self) -> None:
-            self._idle_timer = self._head_timer = None
+            self._timer = None
+            deadline = self._deadline
+            if deadline is None:
+                return
+            if self.loop.time() < deadline:  # moved on since the timer was set
+                self._timer, self._timer_at = self.loop.call_at(deadline, self._expire), deadline
+                return
+            self._deadline = None
             if not self.transport.is_closing():
                 self.transport.close()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            for timer in (self._idle_timer, self._head_timer):
-                if timer is not None:
-                    timer.cancel()
-            self._idle_timer = self._head_timer = None
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._deadline = None
             super().connection_lost(exc)
 
     return GuardedProtocol
@@ -264,7 +309,8 @@ class GuardedServer(uvicorn.Server):
                 self.max_connections,
                 limits.max_connections,
             )
-        protocol = guarded_protocol(limits, self.exhaustion, self.max_connections)
+        hot = HotRoutes(app.mock_state) if limits.fast_path and isinstance(app, MockApp) else None
+        protocol = guarded_protocol(limits, self.exhaustion, self.max_connections, hot)
         config = uvicorn.Config(
             app,
             http=protocol,
@@ -273,9 +319,6 @@ class GuardedServer(uvicorn.Server):
             ws="none",  # the mock speaks no WebSocket; importing websockets slows start-up
             **options,
         )
-        # uvicorn's keep-alive timer is the idle timeout between requests; its parameter is
-        # typed int, but any number of seconds works (tests use fractions).
-        vars(config)["timeout_keep_alive"] = limits.idle_timeout
         super().__init__(config)
 
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:

@@ -1,0 +1,297 @@
+"""The hot gateway routes answered inside uvicorn's protocol: no ASGI task, one write.
+
+A status poll through Starlette costs about four times what the pipeline itself does: an
+ASGI task, the scope, routing, two ``transport.write`` calls. ``FastProtocol`` recognises
+the gateway's hot routes (``GET /v2/requests/status/{id}`` and the five submit ``POST``\\s)
+from httptools' callbacks, builds the ``StatusCall`` / ``SubmitCall`` from the parsed head
+and body, runs the pure pipeline synchronously and writes the whole answer (head and body)
+at once. It does what the ASGI path does for these routes, byte for byte apart from the
+Date header: the journal entry, ``carry_out``, the key from the header or the query, the
+base URL from Host. Anything unusual goes down uvicorn's ASGI path unchanged: other
+routes and methods, ``Expect``, an upgrade, a chunked, undeclared, oversized or wrongly
+typed body (``web.parse`` answers those), ``X-Forwarded-Proto``, a percent-escaped path.
+
+An answer that cannot be given at once (a ``Pending`` step, an injected latency, a commit
+to wait for, a client that does not read) is finished in a task; meanwhile the connection
+behaves like uvicorn's request cycle: later pipelined requests wait their turn, reading
+paused. ``tests/test_fast_path.py`` sends the same corpus to a server with and without
+this path and compares answers and journals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import replace
+from typing import Any, cast
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from mock_gateway.persistence.options import StateWriteError
+from mock_gateway.pipeline import Outcome, Pending, answers
+from mock_gateway.pipeline.answers import Answer
+from mock_gateway.steering.journal import JournalNote
+from mock_gateway.validation.request import check_content_type
+from mock_gateway.web.aborts import CLIENT_DISCONNECTED, SHUTTING_DOWN, STOPPED
+from mock_gateway.web.fast_cycle import FastCycle, HotRoutes, render
+from mock_gateway.web.parse import base_url_from, key_from
+from mock_gateway.web.persisted import unsaved_answer
+from mock_gateway.web.routes.gateway import carry_out
+
+log = logging.getLogger("mock_gateway")
+
+STATUS_PREFIX = "/v2/requests/status/"
+# Headers whose meaning the ASGI path handles (100-continue, upgrades, framing, proxies).
+HANDED_ON = frozenset({b"expect", b"upgrade", b"transfer-encoding", b"x-forwarded-proto"})
+MOCK_FAILED = answers.gateway_error(500, "Internal Server Error", "The mock failed unexpectedly.")
+STOPPING = Answer(503, SHUTTING_DOWN, (("connection", "close"),))
+
+
+class FastProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, answering the hot routes itself when ``hot`` is set."""
+
+    hot: HotRoutes | None = None  # set on a subclass per server; None: uvicorn's path only
+
+    # httptools callbacks
+
+    def on_headers_complete(self) -> None:
+        # An answer given inside this feed may have armed the keep-alive timer; a request
+        # that follows in the same data must not be cut off by it.
+        self._unset_keepalive_if_required()
+        cycle = None if self.hot is None else self._hot_cycle(self.hot)
+        if cycle is None:
+            super().on_headers_complete()
+            return
+        previous = self.cycle
+        self.cycle = cast(Any, cycle)
+        if previous is None or previous.response_complete:
+            self._take_turn(cycle)
+        else:  # pipelined behind an answer still being made: wait, as uvicorn does
+            self.flow.pause_reading()
+            self.pipeline.appendleft((cast(Any, cycle), self.app))
+
+    def on_body(self, body: bytes) -> None:
+        cycle: object = self.cycle
+        if isinstance(cycle, FastCycle):
+            cycle.body += body  # bounded: the declared length was checked against max_body
+            return
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        cycle: object = self.cycle
+        if isinstance(cycle, FastCycle):
+            cycle.more_body = False
+            if cycle.turn:
+                self._answer(cycle)
+            return
+        super().on_message_complete()
+
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        if isinstance(cycle, FastCycle):  # its turn came (uvicorn's pipeline queue)
+            self._take_turn(cycle)
+            if not cycle.more_body:  # call soon, not now: no recursion through a backlog
+                self.loop.call_soon(self._answer, cycle)
+            return
+        super()._start_asgi_task(cycle, app)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        cycle: object = self.cycle
+        if isinstance(cycle, FastCycle) and cycle.turn and cycle.more_body:
+            self._journal(cycle, None, None, CLIENT_DISCONNECTED)  # hung up mid-body
+        super().connection_lost(exc)
+
+    # recognising a hot request
+
+    def _hot_cycle(self, hot: HotRoutes) -> FastCycle | None:
+        """The request as a ``FastCycle`` when it is a plain hot one, else None."""
+        parser = self.parser
+        method = parser.get_method()
+        if method not in (b"GET", b"POST") or self.expect_100_continue or self.root_path:
+            return None
+        if self.limit_concurrency is not None or parser.should_upgrade():
+            return None
+        try:
+            url = httptools.parse_url(self.url)
+            path = url.path.decode("ascii")
+        except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
+            return None  # uvicorn's path says what is wrong with it
+        if "%" in path:
+            return None
+        operation = None
+        target = ""
+        if method == b"GET":
+            if not path.startswith(STATUS_PREFIX):
+                return None
+            target = path[len(STATUS_PREFIX) :]
+            if not target or "/" in target:
+                return None
+        else:
+            operation = hot.submits.get(url.path)
+            if operation is None:
+                return None
+        host = webhook = content_type = length = None
+        for name, value in self.headers:
+            if name in HANDED_ON:
+                return None
+            if name == b"host":
+                host = value if host is None else host
+            elif name == b"content-type":
+                content_type = value if content_type is None else content_type
+            elif name == b"content-length":
+                length = value if length is None else length
+            elif name == b"x-webhook-url":
+                webhook = value if webhook is None else webhook
+        if operation is None:
+            if length not in (None, b"0"):
+                return None  # a poll with a body: uvicorn's cycle discards it, unbuffered
+        elif not self._plain_body(hot, content_type, length):
+            return None
+        version = parser.get_http_version()
+        query = url.query or b""
+        return FastCycle(
+            method.decode("ascii"),
+            path,
+            query,
+            operation,
+            target,
+            key_from(self.headers, query),
+            base_url_from(
+                self.scheme or "http",
+                None if host is None else host.decode("latin-1"),
+                self.server,
+                "",
+            ),
+            None if webhook is None else webhook.decode("latin-1"),
+            version,
+            version != "1.0" and parser.should_keep_alive(),
+        )
+
+    @staticmethod
+    def _plain_body(hot: HotRoutes, content_type: bytes | None, length: bytes | None) -> bool:
+        """A declared JSON body within the limit (``web.parse`` answers anything else)."""
+        if length is None or not length.isdigit() or int(length) > hot.max_body:
+            return False
+        text = "" if content_type is None else content_type.decode("latin-1")
+        return check_content_type(text) is None
+
+    # answering
+
+    def _take_turn(self, cycle: FastCycle) -> None:
+        cycle.turn = True
+        assert self.hot is not None
+        cycle.started = self.hot.state.clock.now()
+
+    def _answer(self, cycle: FastCycle) -> None:
+        hot = self.hot
+        assert hot is not None
+        state = hot.state
+        try:
+            decided = hot.decide(cycle, state.now())
+            if isinstance(decided, Outcome):
+                state.carry_out(decided.advanced)
+                if not (
+                    decided.delay_seconds or state.must_commit(decided) or self.flow.write_paused
+                ):
+                    self._deliver(cycle, decided)
+                    return
+        except Exception:  # not out of the parser's callback: httptools would make it a 400
+            self._failed(cycle)
+            return
+        self._spawn(self._answer_later(cycle, decided))
+
+    async def _answer_later(self, cycle: FastCycle, decided: Outcome | Pending) -> None:
+        """What ``web.responses.render`` awaits, in its order, then the answer."""
+        assert self.hot is not None
+        state = self.hot.state
+        note: JournalNote | None = None
+        try:
+            if not isinstance(decided, Outcome):
+                decided = await carry_out(state, decided)
+                state.carry_out(decided.advanced)
+            note = decided.note
+            if decided.delay_seconds:
+                await asyncio.sleep(decided.delay_seconds)  # real time: it is latency
+            if not decided.drop:
+                if state.durability is not None and state.must_commit(decided):
+                    try:
+                        await state.durability.wait()  # durable before acknowledged
+                    except StateWriteError as problem:  # as web.persisted.unsaved answers
+                        refused = unsaved_answer(state, decided.queued, problem)
+                        decided = replace(decided, answer=refused)
+                if self.flow.write_paused and not cycle.disconnected:
+                    await self.flow.drain()
+            self._deliver(cycle, decided)
+        except asyncio.CancelledError:  # the server is stopping: as asgi.MockApp answers
+            self._write(cycle, STOPPING)
+            self._journal(cycle, None, note, STOPPED)
+        except Exception:
+            self._failed(cycle)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = self.loop.create_task(work)
+        task.add_done_callback(self.tasks.discard)
+        self.tasks.add(task)  # graceful shutdown waits for it, as for an ASGI task
+
+    def _deliver(self, cycle: FastCycle, outcome: Outcome) -> None:
+        if outcome.drop:  # hang up without an answer, as a crashed gateway would
+            self._journal(cycle, None, outcome.note)
+            self.transport.close()
+            return
+        self._write(cycle, outcome.answer)
+        self._journal(cycle, outcome.answer.status, outcome.note)
+
+    def _failed(self, cycle: FastCycle) -> None:
+        """A bug in the mock: the 500 the app's handler gives (unless the answer went out
+        already); uvicorn then hangs up."""
+        log.exception("unexpected error on %s %s", cycle.method, cycle.path)
+        if not cycle.response_complete:
+            self._write(cycle, MOCK_FAILED)
+            self._journal(cycle, MOCK_FAILED.status, None)
+        self.transport.close()
+
+    def _write(self, cycle: FastCycle, answer: Answer) -> None:
+        if cycle.disconnected or self.transport.is_closing():
+            return
+        if self.access_log and self.access_logger.isEnabledFor(logging.INFO):
+            self._log_access(cycle, answer.status)
+        if answer.headers and any(name.lower() == "connection" for name, _ in answer.headers):
+            cycle.keep_alive = False  # only STOPPING says so (fault rules cannot)
+        assert self.hot is not None
+        defaults = self.hot.default_lines(self.server_state.default_headers)
+        self.transport.write(render(answer, cycle.keep_alive, defaults))
+        if answer.status in (204, 304) and answer.body:
+            # uvicorn refuses a body on these (no Content-Length) and hangs up
+            log.error("a %d answer cannot carry a body; closing the connection", answer.status)
+            self.transport.close()
+            return
+        cycle.response_complete = True
+        if not cycle.keep_alive:
+            self.transport.close()
+        self.on_response_complete()
+
+    def _journal(
+        self,
+        cycle: FastCycle,
+        status: int | None,
+        note: JournalNote | None,
+        error: str | None = None,
+    ) -> None:
+        assert self.hot is not None
+        key = cycle.key if note is None else note.key
+        self.hot.state.journal.record(
+            cycle.started, cycle.method, cycle.path, key, status, note, error
+        )
+
+    def _log_access(self, cycle: FastCycle, status: int) -> None:
+        client = "%s:%d" % self.client if self.client else ""  # noqa: UP031 (uvicorn's format)
+        query = f"?{cycle.query.decode('ascii')}" if cycle.query else ""
+        self.access_logger.info(
+            '%s - "%s %s HTTP/%s" %d',
+            client,
+            cycle.method,
+            cycle.path + query,
+            cycle.http_version,
+            status,
+        )
