@@ -9,6 +9,7 @@ installed and otherwise skips them with a one-line reason.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -348,8 +349,15 @@ def test_reset_button_needs_a_second_click(page: Page, mock: Mock) -> None:
     assert mock.control("GET", "/jobs")["total"] == 0
 
 
-def test_screenshot_for_the_readme(page: Page, mock: Mock) -> None:
-    """A page as a team would see it, written to docs/images/inspector.png."""
+def test_screenshot_for_the_readme(page: Page, mock: Mock, tmp_path: Path) -> None:
+    """A page as a team would see it. ``MOCK_GATEWAY_SCREENSHOT=update`` writes it to
+    docs/images/inspector.png for the README; otherwise it goes to a temporary folder, so a
+    test run leaves the checkout as it was."""
+    shot = (
+        SCREENSHOT
+        if os.environ.get("MOCK_GATEWAY_SCREENSHOT") == "update"
+        else tmp_path / "inspector.png"
+    )
     mock.control(
         "POST",
         "/faults",
@@ -374,6 +382,6 @@ def test_screenshot_for_the_readme(page: Page, mock: Mock) -> None:
     waiting = mock.submit("a hot-air balloon over lavender fields")
     expect(job_row(page, waiting).locator(".status")).to_have_text("QUEUED")
     page.wait_for_timeout(600)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
-    assert SCREENSHOT.stat().st_size > 10_000
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
