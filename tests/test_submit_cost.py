@@ -8,6 +8,7 @@ lenient reading).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -50,6 +51,19 @@ def test_a_submit_and_a_poll_each_advance_the_queue_once(monkeypatch: pytest.Mon
     assert moments == [T0]
     status(w, StatusCall("test-key", outcome.queued.request_id, BASE), T0 + 1)
     assert moments == [T0, T0 + 1]
+
+
+def test_jobs_through_one_base_url_share_their_extra() -> None:
+    """A finished job's memory: one ``extra`` dict (and URL string) per base URL, not per job."""
+    w = world()
+    call = submit_call()
+    other = dataclasses.replace(call, base_url="http://localhost:9000")
+    first, second, elsewhere = (submit(w, c, T0) for c in (call, dataclasses.replace(call), other))
+    jobs = [o.queued for o in (first, second, elsewhere) if isinstance(o, Outcome)]
+    assert all(job is not None for job in jobs) and len(jobs) == 3
+    a, b, c = (job.spec for job in jobs if job is not None)
+    assert a.extra is b.extra and a.extra == {"base_url": BASE}
+    assert c.extra == {"base_url": "http://localhost:9000"}
 
 
 def test_the_core_moves_time_only_when_advanced() -> None:

@@ -10,6 +10,7 @@ import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from mock_gateway.core import JobSpec
@@ -39,6 +40,14 @@ __all__ = [
 MAX_INPUT_BYTES = 10 * 1024 * 1024  # facts B8: an input image is at most 10 MB
 _DATA_URL = re.compile(r"^data:image/([a-z]+);base64,(.*)$", re.DOTALL)
 MAX_URL_LENGTH = 2048
+
+
+@lru_cache(maxsize=64)
+def extra_of(base_url: str) -> dict[str, Any]:
+    """A job's ``extra``, shared by every job submitted through the same base URL: it is
+    never changed after the job is made, and one dict and one URL string per job were a
+    quarter of what a finished job costs in memory."""
+    return {"base_url": base_url}
 
 
 @dataclass(slots=True)
@@ -73,7 +82,7 @@ class ParsedSubmit:
             inputs=self.described_refs(),
             input_images=tuple(data for data in inputs if data is not None),
             webhook_url=webhook_url,
-            extra={"base_url": base_url},  # webhook bodies carry the URLs the client sees
+            extra=extra_of(base_url),  # webhook bodies carry the URLs the client sees
         )
 
     def described_refs(self) -> tuple[str, ...]:
