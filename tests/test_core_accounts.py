@@ -221,6 +221,19 @@ def test_unseeded_request_ids_are_unpredictable_and_seeded_ones_repeat() -> None
     assert IdSource(3).getrandbits(64) == IdSource(3).getrandbits(64)
 
 
+def test_a_seeded_run_keeps_the_request_ids_it_has_always_had() -> None:
+    """``--seed 7`` promises the same ids run to run, and release to release: recordings,
+    fixtures and snapshots made with a seed name these ids (a change of how the random bits
+    are drawn would silently break every one of them)."""
+    core = make_core(seed=7)
+    ids = [submit(core, T0, seed=None).job.request_id for _ in range(3)]
+    assert [request_id.removeprefix("seedream-5-0-lite-text-to-image_") for request_id in ids] == [
+        "019d9b3e-a0fb-79d8-ac18-e5602b1e2a1f",
+        "019d9b3e-a0fb-7579-826e-0f905e685cb8",
+        "019d9b3e-a0fb-7f20-96b9-db89c2eee8c9",
+    ]
+
+
 def test_unseeded_request_ids_are_uuid7s_with_every_random_bit_in_use() -> None:
     """Cryptographic ids keep the UUIDv7 layout (RFC 9562): the mock clock's milliseconds,
     version 7, the RFC variant, and 74 random bits, each of which is seen both set and clear

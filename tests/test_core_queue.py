@@ -189,6 +189,7 @@ def history(queue: JobQueue, moments: list[float]) -> list[object]:
         finished = queue.advance(moment)
         seen.append([(j.request_id, j.status, j.started_at, j.completed_at) for j in finished])
         seen.append((len(queue), queue.queued, queue.processing, queue.next_deadline()))
+        seen.append(queue.has_owner("k"))  # false once the last job of "k" has expired
         seen.append(sorted(queue.take_gone()))
     return seen
 
@@ -206,6 +207,7 @@ def test_a_restored_queue_goes_on_exactly_as_the_original() -> None:
     assert original.sim_time == T0 + 12
     jobs = [copy.copy(held) for held in original]
     restored = JobQueue.restored(2, 30.0, jobs, original.sim_time)
+    assert restored.sim_time == original.sim_time  # a snapshot of the restored queue says it too
     assert [j.request_id for j in restored.newest_first()] == list("fedcba")
     assert (restored.queued, restored.processing) == (original.queued, original.processing)
     assert restored.has_owner("k") and not restored.has_owner("nobody")
