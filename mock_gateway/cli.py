@@ -296,7 +296,7 @@ def serve(
             from mock_gateway.persistence.store import StateStore
 
             store = StateStore.open(state_file, state_options)
-        app = create_app(settings, store=store)
+        app = create_app(settings, store=store, owns_process=True)
     except StateFileError as exc:  # one line naming the file: never a traceback
         if store is not None:
             store.close()

@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from gateway_helpers import T0
@@ -19,7 +20,8 @@ from mock_gateway.config.settings import Settings
 from mock_gateway.pipeline import Outcome, StatusCall, SubmitCall, status, submit
 from mock_gateway.steering.bounded import ByteBoundedLog
 from mock_gateway.steering.clock import VirtualClock
-from mock_gateway.web.app import build_state
+from mock_gateway.testing.server_thread import ServerThread
+from mock_gateway.web.app import build_state, create_app
 from mock_gateway.web.gc_policy import DEFAULT_EVERY_CALLS, GcPolicy, freeze_survivors
 
 
@@ -143,3 +145,18 @@ def test_the_journals_log_adds_no_object_of_its_own_per_entry() -> None:
         log.append(entry, 1)
     assert len(gc.get_objects()) - before < 10
     assert list(log) == entries
+
+
+@pytest.mark.parametrize("owns_process", [False, True])
+def test_only_a_mock_that_owns_its_process_freezes_the_gc(owns_process: bool) -> None:
+    """The pytest plugin runs the mock inside the user's test process: freezing there would
+    keep their cyclic garbage forever, so only ``mock-gateway serve`` tunes the GC."""
+    gc.unfreeze()
+    try:
+        app = create_app(Settings.load(), owns_process=owns_process)
+        with ServerThread(app) as server:
+            httpx.get(f"{server.base_url}/_health", timeout=10).raise_for_status()
+            frozen = gc.get_freeze_count()
+        assert (frozen > 0) is owns_process
+    finally:
+        gc.unfreeze()

@@ -98,10 +98,9 @@ def _open_http(state: MockState) -> None:
     state.remote_inputs.http = state.http
 
 
-async def _tick(state: MockState) -> None:
+async def _tick(state: MockState, gc_policy: GcPolicy) -> None:
     """Advance the world eagerly so webhooks fire on time even when nobody polls."""
     limiter = anyio.CapacityLimiter(WEBHOOK_CONCURRENCY)
-    gc_policy = GcPolicy()  # keeps GC pauses short under load and as finished jobs accumulate
     while True:
         try:
             state.advance()
@@ -129,9 +128,15 @@ def create_app(
     clock: VirtualClock | None = None,
     http: httpx.AsyncClient | None = None,
     store: StateStore | None = None,
+    owns_process: bool = False,
 ) -> Starlette:
     """The mock; with ``store`` (``serve --state FILE``) it starts from what the file holds
-    and commits every change to it (``mock_gateway.persistence``)."""
+    and commits every change to it (``mock_gateway.persistence``).
+
+    ``owns_process`` (``mock-gateway serve``) lets the mock tune the process's cyclic GC
+    (``gc.freeze`` at start-up and every 1,000 calls, ``web/gc_policy.py``). A mock embedded
+    in someone else's process (the pytest plugin, ``ServerThread``) leaves their GC alone:
+    frozen objects that later become cyclic garbage are never reclaimed."""
     settings = settings or Settings.load()
     state = build_state(settings, clock=clock, http=http)
     keeper = None
@@ -145,13 +150,16 @@ def create_app(
         owns_http = state.http is None
         if owns_http and state.settings.fetch_remote_inputs:
             _open_http(state)  # a submit may need it at once
-        # Long-lived objects built at start-up need no cyclic GC scans (keeps p99 flat).
-        # No gc.collect() first: it took longer than the rest of start-up after the imports,
-        # and the little garbage the imports leave is not worth a full collection.
-        gc.freeze()
+        if owns_process:
+            # Long-lived objects built at start-up need no cyclic GC scans (keeps p99 flat).
+            # No gc.collect() first: it took longer than the rest of start-up after the
+            # imports, and the little garbage the imports leave is not worth a full collection.
+            gc.freeze()
+        # keeps GC pauses short under load and as finished jobs accumulate (0: off)
+        gc_policy = GcPolicy() if owns_process else GcPolicy(every_calls=0)
         async with anyio.create_task_group() as tasks:
             state.tasks = tasks
-            tasks.start_soon(_tick, state)
+            tasks.start_soon(_tick, state, gc_policy)
             if keeper is not None:
                 tasks.start_soon(keeper.run)
             try:
