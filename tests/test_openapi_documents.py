@@ -141,3 +141,18 @@ def test_control_fault_rule_schema_states_what_parse_rule_accepts() -> None:
         except FaultError:
             accepted = False
         assert validator.is_valid(rule) == accepted, rule
+
+
+def test_every_control_change_documents_the_unsaved_503() -> None:
+    """With ``serve --state FILE`` each state-changing control call commits before it
+    answers, and a commit that fails is a 503 (``mock_gateway/web/persisted.py``)."""
+    paths = _load(CONTROL)["paths"]
+    changes = [
+        (path, method)
+        for path, item in paths.items()
+        for method in item
+        if method in ("post", "put", "patch", "delete")
+    ]
+    assert changes
+    undocumented = [c for c in changes if "503" not in paths[c[0]][c[1]]["responses"]]
+    assert undocumented == []
