@@ -22,7 +22,7 @@ from mock_gateway.web.parse import base_url, mock_state
 from mock_gateway.web.responses import JSONBody
 from mock_gateway.web.routes.control import usd_text
 from mock_gateway.web.routes.control_input import BadInput, guarded, problem, query, query_int
-from mock_gateway.web.routes.media import render_request
+from mock_gateway.web.routes.media import rendered_output
 from mock_gateway.web.state import MockState
 
 MAX_PAGE = 1000
@@ -139,18 +139,13 @@ async def list_jobs(request: Request) -> Response:
 @guarded
 async def job_thumbnail(request: Request) -> Response:
     """A JPEG preview (256 px on the longer side) of one output of a completed job."""
-    state = mock_state(request)
-    request_id: str = request.path_params["request_id"]
-    filename: str = request.path_params["filename"]
-    state.advance()
-    job = state.world.completed_job(request_id)
-    render = None if job is None else render_request(job, filename)
-    if render is None:
+    # The full image goes through the media cache, so opening it afterwards costs nothing.
+    output = await rendered_output(request)
+    if output is None:
         return problem(404, "no such output (the job is unknown, not COMPLETED, or has fewer)")
     from mock_gateway.imaging.thumbnail import thumbnail  # late: loads Pillow
 
-    # The full image goes through the media cache, so opening it afterwards costs nothing.
-    full = await state.images.get_or_render(f"{request_id}/{filename}", render)
+    _, full = output
     preview = await anyio.to_thread.run_sync(thumbnail, full)
     return Response(
         preview, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}

@@ -42,8 +42,9 @@ def render_request(job: Job, filename: str) -> RenderRequest | None:
     )
 
 
-async def media(request: Request) -> Response:
-    """``/media/{request_id}/output-N.(png|jpg)``: public like a CDN URL, rendered on first use."""
+async def rendered_output(request: Request) -> tuple[Job, bytes] | None:
+    """The output ``{request_id}/{filename}`` of a completed job, rendered through the media
+    cache (the inspector's thumbnails start from it too); None: no such output."""
     state = mock_state(request)
     request_id: str = request.path_params["request_id"]
     filename: str = request.path_params["filename"]
@@ -51,8 +52,16 @@ async def media(request: Request) -> Response:
     job = state.world.completed_job(request_id)
     render = None if job is None else render_request(job, filename)
     if job is None or render is None:
+        return None
+    return job, await state.images.get_or_render(f"{request_id}/{filename}", render)
+
+
+async def media(request: Request) -> Response:
+    """``/media/{request_id}/output-N.(png|jpg)``: public like a CDN URL, rendered on first use."""
+    output = await rendered_output(request)
+    if output is None:
         return not_found_route()
-    data = await state.images.get_or_render(f"{request_id}/{filename}", render)
+    job, data = output
     return Response(
         data,
         media_type=job.spec.media_type,
