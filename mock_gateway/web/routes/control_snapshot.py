@@ -35,12 +35,6 @@ MAX_SNAPSHOT_BODY = 512 * 1024 * 1024  # a snapshot holds edit inputs and the jo
 INLINE_CHECK = 256 * 1024  # bigger snapshots are parsed and checked in a worker thread
 
 
-async def _committed(state: MockState) -> None:
-    """A control-API change is on disk before its answer (with ``--state``)."""
-    if state.durability is not None:
-        await state.durability.wait()
-
-
 @guarded
 async def take_snapshot(request: Request) -> Response:
     """The whole state as of now (jobs advanced to now first); ``{"without": ["journal"]}``
@@ -89,8 +83,7 @@ async def restore_snapshot(request: Request) -> Response:
     else:
         prepared = await anyio.to_thread.run_sync(_checked, state, raw)
     install(state, prepared)
-    state.advance()
-    await _committed(state)
+    state.advance()  # with --state the answer waits for the commit (web/persisted.py)
     from mock_gateway.web.routes.control import clock_document  # late: control imports us
 
     return JSONBody(
