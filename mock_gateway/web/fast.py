@@ -192,7 +192,9 @@ class FastProtocol(HttpToolsProtocol):
             if isinstance(decided, Outcome):
                 state.carry_out(decided.advanced)
                 if not (
-                    decided.delay_seconds or state.must_commit(decided) or self.flow.write_paused
+                    decided.delay_seconds
+                    or state.commit_to_await(decided) is not None
+                    or self.flow.write_paused
                 ):
                     self._deliver(cycle, decided)
                     return
@@ -214,9 +216,10 @@ class FastProtocol(HttpToolsProtocol):
             if decided.delay_seconds:
                 await asyncio.sleep(decided.delay_seconds)  # real time: it is latency
             if not decided.drop:
-                if state.durability is not None and state.must_commit(decided):
+                durability = state.commit_to_await(decided)
+                if durability is not None:
                     try:
-                        await state.durability.wait()  # durable before acknowledged
+                        await durability.wait()  # durable before acknowledged
                     except StateWriteError as problem:  # as web.persisted.unsaved answers
                         refused = unsaved_answer(state, decided.queued, problem)
                         decided = replace(decided, answer=refused)

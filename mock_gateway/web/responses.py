@@ -61,6 +61,7 @@ async def render(request: Request, state: MockState, outcome: Outcome) -> Respon
         await anyio.sleep(outcome.delay_seconds)  # real time: it is network latency
     if outcome.drop:
         return DropConnection()
-    if state.durability is not None and state.must_commit(outcome):
-        await state.durability.wait()  # durable before acknowledged
+    durability = state.commit_to_await(outcome)
+    if durability is not None:
+        await durability.wait()  # durable before acknowledged
     return answer_response(outcome.answer)

@@ -97,10 +97,10 @@ class MockState:
             self._compute = anyio.CapacityLimiter(self.settings.decode_concurrency)
         return self._compute
 
-    def must_commit(self, outcome: Outcome) -> bool:
-        """Whether ``outcome``'s answer may only be sent once the change is on disk: a
-        submit's 202 (its job and its charge) with persistent state."""
-        return self.durability is not None and outcome.queued is not None
+    def commit_to_await(self, outcome: Outcome) -> Durability | None:
+        """What ``outcome``'s answer must wait for before it is sent (None: nothing): with
+        persistent state, a submit's 202 waits until its job and its charge are on disk."""
+        return self.durability if outcome.queued is not None else None
 
     def unacknowledged(self, job: Job) -> None:
         """A submit whose 202 could not be made durable (its answer is a 503 instead): the
