@@ -51,10 +51,12 @@ class ByteBoundedLog(Generic[T]):
         items, weights = self._items, self._weights
         items.append(item)
         weights.append(weight)
-        self.total_bytes += weight
-        while len(items) > self.capacity or (self.total_bytes > self.max_bytes and len(items) > 1):
+        total = self.total_bytes + weight
+        capacity, max_bytes = self.capacity, self.max_bytes
+        while len(items) > capacity or (total > max_bytes and len(items) > 1):
             items.popleft()
-            self.total_bytes -= weights.popleft()
+            total -= weights.popleft()
+        self.total_bytes = total
 
     def __len__(self) -> int:
         return len(self._items)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from dataclasses import replace
 from typing import Any, cast
 
 import httptools
@@ -36,7 +35,7 @@ from mock_gateway.steering.journal import JournalNote
 from mock_gateway.validation.request import check_content_type
 from mock_gateway.web.aborts import CLIENT_DISCONNECTED, SHUTTING_DOWN, STOPPED
 from mock_gateway.web.fast_cycle import FastCycle, HotRoutes, render
-from mock_gateway.web.parse import base_url_from, key_from
+from mock_gateway.web.parse import KEY_HEADER, base_url_from, key_from
 from mock_gateway.web.persisted import unsaved_answer
 from mock_gateway.web.routes.gateway import carry_out
 
@@ -54,7 +53,22 @@ class FastProtocol(HttpToolsProtocol):
 
     hot: HotRoutes | None = None  # set on a subclass per server; None: uvicorn's path only
 
+    # The base URL last built on this connection, and the Host value it was built from
+    # (a client sends the same Host on every request).
+    _base_host: bytes | None = None
+    _base = ""
+
     # httptools callbacks
+
+    def on_message_begin(self) -> None:
+        if self.hot is None:
+            super().on_message_begin()
+            return
+        # uvicorn's, without the ASGI scope: a hot request never uses it, so it is built
+        # (as uvicorn builds it) only for a request that goes down the ASGI path.
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
 
     def on_headers_complete(self) -> None:
         # An answer given inside this feed may have armed the keep-alive timer; a request
@@ -62,6 +76,8 @@ class FastProtocol(HttpToolsProtocol):
         self._unset_keepalive_if_required()
         cycle = None if self.hot is None else self._hot_cycle(self.hot)
         if cycle is None:
+            if self.hot is not None:
+                self._begin_scope()
             super().on_headers_complete()
             return
         previous = self.cycle
@@ -131,11 +147,13 @@ class FastProtocol(HttpToolsProtocol):
             operation = hot.submits.get(url.path)
             if operation is None:
                 return None
-        host = webhook = content_type = length = None
+        host = webhook = content_type = length = key = None
         for name, value in self.headers:
             if name in HANDED_ON:
                 return None
-            if name == b"host":
+            if name == KEY_HEADER:
+                key = value if key is None and value else key  # the first one sent (key_from)
+            elif name == b"host":
                 host = value if host is None else host
             elif name == b"content-type":
                 content_type = value if content_type is None else content_type
@@ -150,23 +168,40 @@ class FastProtocol(HttpToolsProtocol):
             return None
         version = parser.get_http_version()
         query = url.query or b""
+        if host != self._base_host or not self._base:
+            self._base_host = host
+            self._base = base_url_from(
+                self.scheme or "http",
+                None if host is None else host.decode("latin-1"),
+                self.server,
+                "",
+            )
         return FastCycle(
             method.decode("ascii"),
             path,
             query,
             operation,
             target,
-            key_from(self.headers, query),
-            base_url_from(
-                self.scheme or "http",
-                None if host is None else host.decode("latin-1"),
-                self.server,
-                "",
-            ),
+            key_from((), query) if key is None else key.decode("latin-1"),
+            self._base,
             None if webhook is None else webhook.decode("latin-1"),
             version,
             version != "1.0" and parser.should_keep_alive(),
         )
+
+    def _begin_scope(self) -> None:
+        """The ASGI scope uvicorn's ``on_message_begin`` would have built."""
+        self.scope = {  # type: ignore[typeddict-item]
+            "type": "http",
+            "asgi": {"version": self.asgi_version, "spec_version": "2.3"},
+            "http_version": "1.1",
+            "server": self.server,
+            "client": self.client,
+            "scheme": self.scheme,  # type: ignore[typeddict-item]
+            "root_path": self.root_path,
+            "headers": self.headers,
+            "state": self.app_state.copy(),
+        }
 
     @staticmethod
     def _plain_body(hot: HotRoutes, content_type: bytes | None, length: bytes | None) -> bool:
@@ -222,7 +257,7 @@ class FastProtocol(HttpToolsProtocol):
                         await durability.wait()  # durable before acknowledged
                     except StateWriteError as problem:  # as web.persisted.unsaved answers
                         refused = unsaved_answer(state, decided.queued, problem)
-                        decided = replace(decided, answer=refused)
+                        decided = decided._replace(answer=refused)
                 if self.flow.write_paused and not cycle.disconnected:
                     await self.flow.drain()
             self._deliver(cycle, decided)
