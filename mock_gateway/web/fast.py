@@ -32,9 +32,10 @@ from mock_gateway.persistence.options import StateWriteError
 from mock_gateway.pipeline import Outcome, Pending, answers
 from mock_gateway.pipeline.answers import Answer
 from mock_gateway.steering.journal import JournalNote
+from mock_gateway.validation.contract import Operation
 from mock_gateway.validation.request import check_content_type
 from mock_gateway.web.aborts import CLIENT_DISCONNECTED, SHUTTING_DOWN, STOPPED
-from mock_gateway.web.fast_cycle import FastCycle, HotRoutes, render
+from mock_gateway.web.fast_cycle import FastCycle, HotRoutes
 from mock_gateway.web.parse import KEY_HEADER, base_url_from, key_from
 from mock_gateway.web.persisted import unsaved_answer
 from mock_gateway.web.routes.gateway import carry_out
@@ -55,8 +56,15 @@ class FastProtocol(HttpToolsProtocol):
 
     # The base URL last built on this connection, and the Host value it was built from
     # (a client sends the same Host on every request).
+    # The HTTP version of the request whose head just ended, when a subclass read it already.
+    head_version: str | None = None
     _base_host: bytes | None = None
     _base = ""
+    # The hot route last recognised on this connection, by method and raw URL (a client
+    # polling one job sends the same URL every time): (path, query, operation, target).
+    _route_url = b""
+    _route_method = b""
+    _route: tuple[str, bytes, Operation | None, str] = ("", b"", None, "")
 
     # httptools callbacks
 
@@ -128,25 +136,15 @@ class FastProtocol(HttpToolsProtocol):
             return None
         if self.limit_concurrency is not None or parser.should_upgrade():
             return None
-        try:
-            url = httptools.parse_url(self.url)
-            path = url.path.decode("ascii")
-        except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
-            return None  # uvicorn's path says what is wrong with it
-        if "%" in path:
-            return None
-        operation = None
-        target = ""
-        if method == b"GET":
-            if not path.startswith(STATUS_PREFIX):
-                return None
-            target = path[len(STATUS_PREFIX) :]
-            if not target or "/" in target:
-                return None
+        raw_url = self.url
+        if raw_url == self._route_url and method == self._route_method:
+            path, query, operation, target = self._route  # the same URL as the last request
         else:
-            operation = hot.submits.get(url.path)
-            if operation is None:
+            route = self._hot_route(hot, method, raw_url)
+            if route is None:
                 return None
+            path, query, operation, target = self._route = route
+            self._route_url, self._route_method = raw_url, method
         host = webhook = content_type = length = key = None
         for name, value in self.headers:
             if name in HANDED_ON:
@@ -166,8 +164,8 @@ class FastProtocol(HttpToolsProtocol):
                 return None  # a poll with a body: uvicorn's cycle discards it, unbuffered
         elif not self._plain_body(hot, content_type, length):
             return None
-        version = parser.get_http_version()
-        query = url.query or b""
+        version = self.head_version or parser.get_http_version()
+        self.head_version = None
         if host != self._base_host or not self._base:
             self._base_host = host
             self._base = base_url_from(
@@ -202,6 +200,30 @@ class FastProtocol(HttpToolsProtocol):
             "headers": self.headers,
             "state": self.app_state.copy(),
         }
+
+    @staticmethod
+    def _hot_route(
+        hot: HotRoutes, method: bytes, raw_url: bytes
+    ) -> tuple[str, bytes, Operation | None, str] | None:
+        """``(path, query, operation, target)`` of a hot route's URL, else None: a status
+        poll's request id is ``target`` (``operation`` None), a submit has its operation."""
+        try:
+            url = httptools.parse_url(raw_url)
+            path = url.path.decode("ascii")
+        except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
+            return None  # uvicorn's path says what is wrong with it
+        if "%" in path:
+            return None
+        query = url.query or b""
+        if method == b"GET":
+            if not path.startswith(STATUS_PREFIX):
+                return None
+            target = path[len(STATUS_PREFIX) :]
+            if not target or "/" in target:
+                return None
+            return path, query, None, target
+        operation = hot.submits.get(url.path)
+        return None if operation is None else (path, query, operation, "")
 
     @staticmethod
     def _plain_body(hot: HotRoutes, content_type: bytes | None, length: bytes | None) -> bool:
@@ -297,8 +319,9 @@ class FastProtocol(HttpToolsProtocol):
         if answer.headers and any(name.lower() == "connection" for name, _ in answer.headers):
             cycle.keep_alive = False  # only STOPPING says so (fault rules cannot)
         assert self.hot is not None
-        defaults = self.hot.default_lines(self.server_state.default_headers)
-        self.transport.write(render(answer, cycle.keep_alive, defaults))
+        self.transport.write(
+            self.hot.rendered(answer, cycle.keep_alive, self.server_state.default_headers)
+        )
         if answer.status in (204, 304) and answer.body:
             # uvicorn refuses a body on these (no Content-Length) and hangs up
             log.error("a %d answer cannot carry a body; closing the connection", answer.status)
