@@ -245,7 +245,7 @@ class FastProtocol(HttpToolsProtocol):
         assert hot is not None
         state = hot.state
         try:
-            decided = hot.decide(cycle, state.now())
+            decided = hot.decide(cycle, state.clock.now())  # state.now(), one call less
             if isinstance(decided, Outcome):
                 state.carry_out(decided.advanced)
                 if not (
