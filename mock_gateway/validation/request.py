@@ -79,8 +79,8 @@ class ParsedSubmit:
             seed=fields.get("seed"),
             watermark=bool(fields.get("watermark", False)),
             safety_checker=bool(fields.get("enable_safety_checker", True)),
-            inputs=self.described_refs(),
-            input_images=tuple(data for data in inputs if data is not None),
+            inputs=self.described_refs() if self.image_refs else (),
+            input_images=tuple(data for data in inputs if data is not None) if inputs else (),
             webhook_url=webhook_url,
             extra=extra_of(base_url),  # webhook bodies carry the URLs the client sees
         )
