@@ -75,7 +75,9 @@ def _has_non_finite(value: Any) -> bool:
 
 def parse_json(raw: bytes) -> Any | Rejection:
     """The JSON value of ``raw``, or the 400 that explains why it is not acceptable JSON."""
-    encoding = json.detect_encoding(raw)
+    # a body opening with "{" then a byte other than NUL is UTF-8 to detect_encoding (no
+    # BOM starts with "{"): the usual body skips the look at its first bytes
+    encoding = "utf-8" if raw[:1] == b"{" and raw[1:2] != b"\x00" else json.detect_encoding(raw)
     if encoding not in ("utf-8", "utf-8-sig"):
         return bad_request(f"body: must be UTF-8 encoded JSON (this looks like {encoding})")
     if raw.count(b",") > MAX_SEPARATORS:

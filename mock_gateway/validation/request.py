@@ -153,8 +153,9 @@ def parse_submit(
         return bad_request(describe(error))
     # Unknown fields are ignored as a gateway would: a stray "watermark" on 5.0 Lite or
     # "num_images" on byteplus must not change what is generated or charged.
+    known = operation.properties
     fields = {**operation.defaults}
-    fields.update((name, value) for name, value in body.items() if name in operation.properties)
+    fields.update({name: value for name, value in body.items() if name in known})
     if isinstance(fields.get("seed"), float):
         fields["seed"] = int(fields["seed"])  # JSON Schema counts 42.0 as an integer
     model = str(fields.get("model", operation.slug))
