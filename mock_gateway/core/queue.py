@@ -12,6 +12,7 @@ import itertools
 import math
 from collections import deque
 from collections.abc import Iterator
+from operator import attrgetter
 
 from mock_gateway.core.jobs import Job, JobStatus
 
@@ -66,8 +67,7 @@ class JobQueue:
         self._per_owner[job.owner] = self._per_owner.get(job.owner, 0) + 1
         self._jobs[job.request_id] = job
         self._waiting.append(job)
-        if job.ready_at < self._due:  # it may start sooner than anything else happens
-            self._due = job.ready_at
+        self._due = min(self._due, job.ready_at)  # it may start before anything else happens
 
     def _next_start(self) -> float:
         if not self._waiting or len(self._running) >= self.workers:
@@ -95,8 +95,7 @@ class JobQueue:
         finished: list[Job] = []
         if now >= self._due:
             self._run_until(now, finished)
-        if now > self._sim_time:
-            self._sim_time = now
+        self._sim_time = max(self._sim_time, now)
         self._expire(now)
         return finished
 
@@ -107,11 +106,9 @@ class JobQueue:
         while True:
             start_at = inf
             if waiting and len(running) < workers:
-                start_at = waiting[0].ready_at
-                if start_at < self._sim_time:
-                    start_at = self._sim_time
+                start_at = max(waiting[0].ready_at, self._sim_time)
             finish_at = running[0][0] if running else inf
-            moment = finish_at if finish_at <= start_at else start_at
+            moment = min(start_at, finish_at)
             if moment > now:
                 self._due = moment
                 return
@@ -130,7 +127,7 @@ class JobQueue:
     def _expire(self, now: float) -> None:
         horizon = now - self.retention_seconds
         ended = self._finished
-        while ended and (ended[0].completed_at or 0.0) <= horizon:
+        while ended and self._oldest_finish() <= horizon:
             expired = ended.popleft()
             del self._jobs[expired.request_id]  # remove_owner drops from both at once
             left = self._per_owner.pop(expired.owner, 1) - 1
@@ -190,7 +187,7 @@ class JobQueue:
                 finish = job.started_at + job.processing_seconds
                 heapq.heappush(queue._running, (finish, next(queue._seq), job))
         ended = [job for job in jobs if job.completed_at is not None]
-        ended.sort(key=lambda job: job.completed_at or 0.0)  # stable: ties keep submit order
+        ended.sort(key=attrgetter("completed_at"))  # stable: ties keep submission order
         queue._finished.extend(ended)
         queue._sim_time = sim_time
         return queue
