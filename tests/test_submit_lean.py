@@ -15,7 +15,7 @@ import random
 import pytest
 
 from gateway_helpers import T0
-from mock_gateway.core import Job, JobStatus
+from mock_gateway.core import Job, JobStatus, ids
 from mock_gateway.core.ids import POOL_BYTES, IdSource, new_request_id, uuid7
 from mock_gateway.core.queue import JobQueue
 from mock_gateway.pipeline import Outcome
@@ -79,6 +79,15 @@ def test_a_seeded_source_does_not_touch_the_os(monkeypatch: pytest.MonkeyPatch) 
     made = new_request_id("s", 1.0, IdSource(3))
     drawn = random.Random("request-ids/3")
     assert made == f"s_{uuid7(1.0, drawn)}" and calls == []
+
+
+def test_after_a_fork_every_source_fetches_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = fake_urandom(monkeypatch)
+    source = IdSource(None)
+    assert source.getrandbits(8) == 0 and calls == [POOL_BYTES]
+    ids._forget_pools()  # what a forked child runs first
+    assert source.getrandbits(8) == 0 and calls == [POOL_BYTES, POOL_BYTES]  # not byte 1
+    assert source.getrandbits(8) == 1
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")

@@ -33,8 +33,7 @@ class IdSource:
 
     def __init__(self, seed: int | None) -> None:
         self._rng = None if seed is None else random.Random(f"request-ids/{seed}")
-        self._pool = b""
-        self._taken = 0
+        self._pool, self._taken = b"", 0  # bytes fetched, how many of them are handed out
         _SOURCES.add(self)
 
     @property
