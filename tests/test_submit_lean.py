@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import os
 import random
+from typing import Any
 
 import pytest
 
-from gateway_helpers import T0
+from gateway_helpers import CAT, EDIT, T0, T2I
 from mock_gateway.core import Job, JobStatus, ids
 from mock_gateway.core.ids import POOL_BYTES, IdSource, new_request_id, uuid7
 from mock_gateway.core.queue import JobQueue
@@ -23,7 +24,7 @@ from mock_gateway.pipeline import submit as submit_pipeline
 from mock_gateway.pipeline.outcome import STILL
 from mock_gateway.validation.body import parse_json
 from mock_gateway.validation.rejection import Rejection
-from pipeline_helpers import submit_call, world
+from pipeline_helpers import arm, submit_call, world
 from test_core import make_core, status_of, submit
 from test_core_queue import job
 
@@ -227,6 +228,23 @@ def test_finished_jobs_with_webhooks_are_counted_with_them() -> None:
     assert advanced.finished == 2 and [due.url for due in advanced.webhooks] == [
         "http://127.0.0.1:9/hook"
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (T2I, {"prompt": "a fox"}),
+        (EDIT, {"prompt": "a fox", "image_urls": [CAT]}),  # a documented sample: no fetch
+    ],
+)
+def test_an_outcome_rule_decides_text_to_image_and_edit_jobs_alike(path: str, body: Any) -> None:
+    w = world(timing="manual")
+    arm(w, outcome="FAILED", error="injected: no luck")
+    outcome = submit_pipeline(w, submit_call(body, path=path), T0)
+    assert isinstance(outcome, Outcome) and outcome.queued is not None
+    w.advance(T0 + 60)
+    assert (outcome.queued.status, outcome.queued.error) == ("FAILED", "injected: no luck")
+    assert outcome.queued.spec.input_images == (() if path == T2I else (w.samples.lookup(CAT),))
 
 
 # -- the strict JSON parse: read once ----------------------------------------------------------

@@ -75,6 +75,7 @@ class Compute:
 
 Pending = FetchInputs | Compute
 INLINE_BYTES = 16 * 1024  # bodies up to this size without a data URL are parsed inline
+NO_INPUTS: Inputs = ()  # a text-to-image submit's
 
 
 def rejected(trace: Trace, rejection: Rejection) -> Outcome:
@@ -139,7 +140,7 @@ def _parsed(
             return faulted
         forced = faulted.outcome if faulted is not None else None
     if not parsed.image_refs:  # a text-to-image submit: no inputs to resolve or probe
-        return _queue(world, trace, call, account, parsed, (), forced, now)
+        return _queue(world, trace, call, account, parsed, NO_INPUTS, forced, now)
     inputs = local_inputs(world.samples, parsed, call.base_url)
     missing = missing_refs(parsed, inputs) if world.fetch_remote_inputs else ()
     if not missing:
