@@ -7,9 +7,11 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway_helpers import BP_EDIT, CAT, KEY, T2I
-from mock_gateway.steering.bounded import PATH_CAP, TEXT_CAP
+from mock_gateway.steering.bounded import PATH_CAP, TEXT_CAP, ByteBoundedLog
 from mock_gateway.steering.journal_body import BODY_CAP
 from mock_helpers import running
 
@@ -199,3 +201,27 @@ def test_an_abbreviated_body_is_still_json_with_escapes_and_utf8_intact() -> Non
     shown = show_body(keep_body(raw))
     assert isinstance(shown, dict) and set(shown) == {"prompt", "quoted", "image"}
     assert shown["prompt"].startswith("é") and shown["image"].startswith("data:,AAA")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    capacity=st.integers(1, 6),
+    max_bytes=st.integers(1, 60),
+    weights=st.lists(st.integers(0, 40), max_size=40),
+)
+def test_a_byte_bounded_log_keeps_the_newest_entries_that_fit(
+    capacity: int, max_bytes: int, weights: list[int]
+) -> None:
+    """Against the plain rule: after each append, the newest entries, at most ``capacity``
+    of them, dropping the oldest while they weigh more than ``max_bytes`` (one always stays)."""
+    log: ByteBoundedLog[int] = ByteBoundedLog(capacity, max_bytes)
+    kept: list[tuple[int, int]] = []
+    for number, weight in enumerate(weights):
+        log.append(number, weight)
+        kept = [*kept, (number, weight)][-capacity:]
+        while sum(w for _, w in kept) > max_bytes and len(kept) > 1:
+            kept = kept[1:]
+        assert list(log) == [n for n, _ in kept] and len(log) == len(kept)
+        assert log.total_bytes == sum(w for _, w in kept)
+    log.clear()
+    assert list(log) == [] and log.total_bytes == 0

@@ -21,11 +21,12 @@ import pytest
 
 from mock_gateway.cli import build_parser, connection_limits
 from mock_gateway.config.settings import Settings
+from mock_gateway.pipeline.answers import Answer
 from mock_gateway.steering.clock import VirtualClock
 from mock_gateway.steering.journal import JournalFilter
 from mock_gateway.testing.server_thread import ServerThread
 from mock_gateway.web.app import create_app
-from mock_gateway.web.fast_cycle import FastCycle
+from mock_gateway.web.fast_cycle import FastCycle, HotRoutes, render
 from mock_gateway.web.server import ConnectionLimits
 from mock_gateway.web.state import MockState
 
@@ -331,6 +332,133 @@ CORPUS: list[tuple[str, Step]] = [
         "HTTP/1.0 submit",
         one(post(b'{"prompt":"old"}', version="1.0"), "POST", ends=True),
     ),
+    # what the fast path remembers per connection (the route of the last URL, the base URL
+    # of the last Host) must never leak into the next request's answer
+    (
+        "pipelined: the same URL, another id, the same again",
+        with_ids(
+            lambda ids: (
+                [poll(ids["a"]) * 2 + poll(ids["failed"]) + poll(ids["a"]) + poll("nope")],
+                ["GET"] * 5,
+            )
+        ),
+    ),
+    (
+        "pipelined: one URL by GET, POST, GET",
+        with_ids(
+            lambda ids: (
+                [
+                    poll(ids["a"])
+                    + request("POST", f"/v2/requests/status/{ids['a']}")
+                    + poll(ids["a"])
+                ],
+                ["GET", "POST", "GET"],
+            )
+        ),
+    ),
+    (
+        "pipelined: a new Host, then the first again",
+        with_ids(
+            lambda ids: (
+                [
+                    poll(ids["a"])
+                    + poll(ids["a"]).replace(HOST.encode(), b"other.test:8443")
+                    + poll(ids["a"])
+                ],
+                ["GET"] * 3,
+            )
+        ),
+    ),
+    (
+        "pipelined: hot, then not, then hot",
+        with_ids(
+            lambda ids: (
+                [
+                    poll(ids["a"])
+                    + request("GET", "/_health")
+                    + poll(ids["a"]).replace(b"/v2/", b"/v2/requests/../v2/", 1)
+                    + poll("%61bc")
+                    + request("GET", T2I)
+                    + poll(ids["a"], **{"X-Forwarded-Proto": "https"})
+                    + submit(body={"prompt": "after"})
+                    + poll(ids["a"])
+                ],
+                ["GET", "GET", "GET", "GET", "GET", "GET", "POST", "GET"],
+            )
+        ),
+    ),
+    (
+        "keys: empty header, then the query's",
+        with_ids(
+            lambda ids: (
+                [
+                    request(
+                        "GET",
+                        f"/v2/requests/status/{ids['a']}?subscription-key=test-key",
+                        {"Ocp-Apim-Subscription-Key": ""},
+                    )
+                    + poll(ids["a"]).replace(
+                        b"Ocp-Apim-Subscription-Key: test-key",
+                        b"Ocp-Apim-Subscription-Key: \r\nOcp-Apim-Subscription-Key: test-key",
+                    )
+                    + poll(ids["a"], "wrong-key").replace(
+                        b"\r\n\r\n", b"\r\nOcp-Apim-Subscription-Key: test-key\r\n\r\n"
+                    )
+                    + poll(ids["a"], "test-key").replace(
+                        b"Ocp-Apim-Subscription-Key", b"OCP-APIM-SUBSCRIPTION-KEY"
+                    )
+                ],
+                ["GET"] * 4,
+            )
+        ),
+    ),
+    (
+        "HTTP/1.0 asking for keep-alive",
+        with_ids(
+            lambda ids: (
+                [
+                    request(
+                        "GET",
+                        f"/v2/requests/status/{ids['a']}",
+                        {"Connection": "keep-alive", "Ocp-Apim-Subscription-Key": "test-key"},
+                        version="1.0",
+                    )
+                ],
+                ["GET"],
+            ),
+            ends=True,
+        ),
+    ),
+    (
+        "a hot poll, then (once answered) a bad header line",
+        with_ids(
+            lambda ids: (
+                [poll(ids["a"]), b"GET /v2/requests/status/x HTTP/1.1\r\nBad Header\r\n\r\n"],
+                ["GET", "GET"],
+            ),
+            gap=0.05,
+            ends=True,
+        ),
+    ),
+    (
+        "a hot poll, then a bad header name",
+        with_ids(
+            lambda ids: (
+                [poll(ids["a"]), b"GET /v2/requests/status/x HTTP/1.1\r\nB(d: 1\r\n\r\n"],
+                ["GET", "GET"],
+            ),
+            gap=0.05,
+            ends=True,
+        ),
+    ),
+    (
+        "a hot poll, then a bad version",
+        with_ids(
+            lambda ids: ([poll(ids["a"]), request("GET", "/v2/x", version="2.7")], ["GET", "GET"]),
+            gap=0.05,
+            ends=True,
+        ),
+    ),
     ("fault on polls (503)", fault({"status": 503, "times": 1, "endpoint": "status"})),
     ("poll answered by the fault", polls("a")),
     (
@@ -610,3 +738,29 @@ def test_a_failed_commit_is_refused_as_web_persisted_words_it() -> None:
     assert status == "HTTP/1.1 503 Service Unavailable" and ("retry-after", "1") in headers
     assert b"nothing was charged" in body
     assert next_status == "HTTP/1.1 404 Not Found"  # the connection goes on
+
+
+def test_a_reused_rendering_is_the_rendering() -> None:
+    """``HotRoutes.rendered`` reuses the last bytes only for the same plain answer under
+    the same default headers: another status, a closing connection, headers, a new Date or
+    another body object each get their own rendering."""
+    state = create_app(Settings.load(seed=7)).state.mock
+    hot = HotRoutes(state)
+    body = b'{"status":"COMPLETED"}'
+    monday = [(b"date", b"Mon, 01 Jan 2029 00:00:00 GMT"), (b"server", b"uvicorn")]
+    tuesday = [(b"date", b"Tue, 02 Jan 2029 00:00:00 GMT"), (b"server", b"uvicorn")]
+    cases = [
+        (Answer(200, body), True, monday),
+        (Answer(200, body), True, monday),  # the same again: reused
+        (Answer(200, body), True, tuesday),  # the Date moved on
+        (Answer(404, body), True, tuesday),  # the same body object, another status
+        (Answer(200, body), True, tuesday),
+        (Answer(200, body), False, tuesday),  # the connection closes after it
+        (Answer(200, body), True, tuesday),
+        (Answer(200, body, (("x-trace", "t1"),)), True, tuesday),
+        (Answer(200, b'{"status":"FAILED"}'), True, tuesday),
+        (Answer(200, body), True, tuesday),
+    ]
+    for answer, keep_alive, defaults in cases:
+        lines = b"".join(b"%s: %s\r\n" % pair for pair in defaults)
+        assert hot.rendered(answer, keep_alive, defaults) == render(answer, keep_alive, lines)

@@ -9,7 +9,15 @@ import pytest
 
 from gateway_helpers import BP_EDIT, KEY, T2I
 from mock_gateway.config.settings import Settings
-from mock_gateway.steering.journal import Journal, JournalFilter, JournalNote, redact_key
+from mock_gateway.steering.bounded import PATH_CAP, TEXT_CAP
+from mock_gateway.steering.journal import (
+    BODY_CAP,
+    ENTRY_OVERHEAD,
+    Journal,
+    JournalFilter,
+    JournalNote,
+    redact_key,
+)
 from mock_helpers import Running, running
 
 pytestmark = pytest.mark.anyio
@@ -110,3 +118,48 @@ async def test_two_seeded_runs_on_a_frozen_clock_give_identical_journals() -> No
     assert {entry["status"] for entry in first} >= {202, 500}  # the faults fired, identically
     other, _ = await run_script(seed=43)
     assert other != first
+
+
+def sized(length: int, fill: str = "k") -> str:
+    return fill * length
+
+
+@pytest.mark.parametrize("over", ["path", "key", "request_id", "body", None])
+@pytest.mark.parametrize("by", [0, 1])
+def test_texts_are_kept_up_to_their_caps_and_clipped_beyond(over: str | None, by: int) -> None:
+    """Each text at its cap is kept as sent; one character more and only that one is
+    clipped and named in ``truncated``; the weight counts what is kept."""
+    caps = {"path": PATH_CAP, "key": TEXT_CAP, "request_id": TEXT_CAP, "body": BODY_CAP}
+    sent = {name: cap - 10 for name, cap in caps.items()}
+    if over is not None:
+        sent[over] = caps[over] + by
+    path, key, request_id = (
+        "/" + sized(sent["path"] - 1),
+        sized(sent["key"]),
+        "r" * sent["request_id"],
+    )
+    body = b'"' + b"b" * (sent["body"] - 2) + b'"'
+    journal = Journal(capacity=10)
+    journal.record(1.0, "POST", path, key, 202, JournalNote(key, body, request_id, (), ("f1",)))
+    [entry] = journal.entries()
+    kept_path, kept_key, kept_body, kept_id = entry[3], entry[4], entry[6], entry[7]
+    clipped = () if over is None or by == 0 else (over,)
+    assert entry[11] == clipped
+    assert (kept_path == path) is ("path" not in clipped) and len(kept_path) <= PATH_CAP
+    assert (kept_key == key) is ("key" not in clipped) and len(kept_key or "") <= TEXT_CAP
+    assert (kept_id == request_id) is ("request_id" not in clipped)
+    assert (kept_body == body) is ("body" not in clipped) and entry[10] == len(body)
+    assert entry[8:10] == ((), ("f1",)) and entry[:3] == (1, 1.0, "POST")
+    texts = (kept_path, kept_key, kept_body, kept_id)
+    assert journal.total_bytes == ENTRY_OVERHEAD + sum(len(text or "") for text in texts)
+
+
+def test_an_entry_without_a_note_keeps_the_key_it_was_given() -> None:
+    journal = Journal(capacity=10)
+    journal.record(2.0, "GET", "/x", "sent-key", None, None, "gone")
+    journal.record(3.0, "GET", "/y", None, 401, JournalNote(None))
+    assert journal.entries() == [
+        (1, 2.0, "GET", "/x", "sent-key", None, None, None, (), (), None, (), "gone"),
+        (2, 3.0, "GET", "/y", None, 401, None, None, (), (), None, (), None),
+    ]  # fmt: skip
+    assert journal.total_bytes == 2 * ENTRY_OVERHEAD + len("/x") + len("sent-key") + len("/y")

@@ -184,6 +184,20 @@ def test_polling_on_after_a_terminal_status_is_noted() -> None:
     assert again.note.warnings[0][2] == (job, "COMPLETED")
 
 
+def test_a_call_keeps_every_flag_it_earned_in_order() -> None:
+    """An early retry (API Management's step) and a poll after a terminal status (the
+    status step): the journal notes both, the earlier step's first."""
+    w = world(timing="manual")
+    job = request_id(submitted(w))
+    assert kinds(polled(w, job, at=T0 + 10)) == []
+    arm(w, status=429, retry_after=10, endpoint="status", times=1)
+    assert polled(w, job, at=T0 + 11).answer.status == 429
+    both = polled(w, job, at=T0 + 12)
+    assert both.answer.status == 200
+    assert kinds(both) == ["retry-before-retry-after", "poll-after-terminal"]
+    assert isinstance(both.note.warnings, tuple)
+
+
 def test_a_resent_submit_is_noted_but_not_the_same_body_elsewhere_or_another_body() -> None:
     w = world()
     submitted(w, {"prompt": "twice"})

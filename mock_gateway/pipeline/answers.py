@@ -9,9 +9,8 @@ error mapping is exercised for real.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NamedTuple
 
 from mock_gateway.core import AuthFailure
 from mock_gateway.core.wallet import format_usd
@@ -30,9 +29,9 @@ MAX_SHOWN_ID = 200  # a request id echoed in a 404 is cut here, so a huge path s
 Headers = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """Status, headers and the exact body bytes of one HTTP answer."""
+class Answer(NamedTuple):
+    """Status, headers and the exact body bytes of one HTTP answer (a NamedTuple, not a
+    frozen dataclass: as immutable, and built several times faster, once per call)."""
 
     status: int
     body: bytes

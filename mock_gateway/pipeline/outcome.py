@@ -7,7 +7,8 @@ that fell due while the world advanced, and the journal's note about the call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from mock_gateway.core import Job
 from mock_gateway.pipeline.answers import Answer
@@ -37,9 +38,9 @@ STILL = Advance()
 HANG_UP = Answer(500, b"")  # never sent: the connection is closed instead
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """One gateway call, decided: the answer and everything it caused."""
+class Outcome(NamedTuple):
+    """One gateway call, decided: the answer and everything it caused (a NamedTuple, like
+    ``Answer``: immutable and cheap to build on every call)."""
 
     answer: Answer  # status, headers and the exact body bytes
     note: JournalNote
@@ -58,13 +59,13 @@ class Trace:
     advanced: Advance = STILL
     body: bytes | None = None
     request_id: str | None = None
-    warnings: list[Flag] = field(default_factory=list)
+    warnings: tuple[Flag, ...] = ()  # a tuple, not a list: most calls get none or one
     faults: tuple[str, ...] = ()
     delay_seconds: float = 0.0
 
     def warn(self, flag: Flag | None) -> None:
         if flag is not None:
-            self.warnings.append(flag)
+            self.warnings += (flag,)
 
     def finish(self, answer: Answer, *, queued: Job | None = None) -> Outcome:
         return Outcome(answer, self.note(), self.advanced, queued, self.delay_seconds)
@@ -73,4 +74,4 @@ class Trace:
         return Outcome(HANG_UP, self.note(), self.advanced, None, self.delay_seconds, True)
 
     def note(self) -> JournalNote:
-        return JournalNote(self.key, self.body, self.request_id, tuple(self.warnings), self.faults)
+        return JournalNote(self.key, self.body, self.request_id, self.warnings, self.faults)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mock_gateway.pipeline.answers import Answer, request_not_found
 from mock_gateway.pipeline.gate import admit, apply_faults
@@ -11,9 +11,9 @@ from mock_gateway.pipeline.world import World
 from mock_gateway.steering.faults import Call
 
 
-@dataclass(frozen=True, slots=True)
-class StatusCall:
-    """What the HTTP layer parsed from a status poll."""
+class StatusCall(NamedTuple):
+    """What the HTTP layer parsed from a status poll (a NamedTuple, like ``Answer``: one
+    per poll, immutable and cheap to build)."""
 
     key: str | None
     request_id: str

@@ -42,19 +42,24 @@ class ByteBoundedLog(Generic[T]):
         self.capacity = capacity
         self.max_bytes = max(1, max_bytes)
         # Two deques side by side, not one of (item, weight) pairs: a pair per entry would
-        # be one more object for the cyclic GC to walk (gc_policy.py), on every call.
-        self._items: deque[T] = deque()
-        self._weights: deque[int] = deque()
+        # be one more object for the cyclic GC to walk (gc_policy.py), on every call. Their
+        # ``maxlen`` drops the oldest entry when a full log takes one more.
+        self._items: deque[T] = deque(maxlen=capacity)
+        self._weights: deque[int] = deque(maxlen=capacity)
         self.total_bytes = 0
 
     def append(self, item: T, weight: int) -> None:
         items, weights = self._items, self._weights
+        total = self.total_bytes + weight
+        if len(weights) == self.capacity:  # full: the oldest makes room (dropped by maxlen)
+            total -= weights[0]
         items.append(item)
         weights.append(weight)
-        self.total_bytes += weight
-        while len(items) > self.capacity or (self.total_bytes > self.max_bytes and len(items) > 1):
-            items.popleft()
-            self.total_bytes -= weights.popleft()
+        if total > self.max_bytes:
+            while total > self.max_bytes and len(items) > 1:
+                items.popleft()
+                total -= weights.popleft()
+        self.total_bytes = total
 
     def __len__(self) -> int:
         return len(self._items)

@@ -228,7 +228,8 @@ class FaultBook:
     @property
     def armed(self) -> bool:
         """False when no rule can fire: the gateway routes then skip matching entirely."""
-        return any(not rule.exhausted for rule in self._rules)
+        rules = self._rules
+        return bool(rules) and any(not rule.exhausted for rule in rules)  # asked on every call
 
     def add(self, spec: FaultSpec) -> ActiveFault:
         if len(self._rules) >= MAX_RULES:

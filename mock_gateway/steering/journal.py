@@ -11,11 +11,12 @@ megabyte paths, leave memory flat.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mock_gateway.core import format_timestamp
 from mock_gateway.steering.bounded import (
     PATH_CAP,
+    TEXT_CAP,
     ByteBoundedLog,
     clip,
     clip_optional,
@@ -55,9 +56,10 @@ def flag_json(flag: Flag) -> dict[str, str]:
     return {"kind": kind, "message": template.format(*args)}
 
 
-@dataclass(frozen=True, slots=True)
-class JournalNote:
-    """What the gateway pipeline learned about one call, for its journal entry."""
+class JournalNote(NamedTuple):
+    """What the gateway pipeline learned about one call, for its journal entry (a
+    NamedTuple: immutable, and built on every call at a fraction of a frozen dataclass's
+    cost)."""
 
     key: str | None  # the key as sent (shown redacted)
     body: bytes | None = None  # the submit body, once the call got past API Management
@@ -175,8 +177,50 @@ class Journal:
     ) -> None:
         """Append one call; ``note`` carries what the gateway pipeline learned about it."""
         self._seq += 1
-        raw = None if note is None else note.body
-        request_id = None if note is None else note.request_id
+        if note is None:
+            raw = request_id = None
+            warnings: tuple[Flag, ...] = ()
+            faults: tuple[str, ...] = ()
+        else:
+            _, raw, request_id, warnings, faults = note
+        # Nearly every call has short texts, nothing to clip: kept as they are, weighed inline
+        # (the same weight ``_weigh`` gives), and the entry built at once.
+        weight = ENTRY_OVERHEAD + len(path)
+        if key is not None:
+            weight += len(key)
+        if request_id is not None:
+            weight += len(request_id)
+        if raw is not None:
+            weight += len(raw)
+        if (
+            len(path) > PATH_CAP
+            or (key is not None and len(key) > TEXT_CAP)
+            or (request_id is not None and len(request_id) > TEXT_CAP)
+            or (raw is not None and len(raw) > BODY_CAP)
+        ):
+            self._record_clipped(time, method, path, key, status, raw, request_id, warnings,
+                                 faults, error)  # fmt: skip
+            return
+        entry: Entry = (
+            self._seq, time, method, path, key, status, raw, request_id, warnings, faults,
+            None if raw is None else len(raw), (), error,
+        )  # fmt: skip
+        self._entries.append(entry, weight)
+
+    def _record_clipped(
+        self,
+        time: float,
+        method: str,
+        path: str,
+        key: str | None,
+        status: int | None,
+        raw: bytes | None,
+        request_id: str | None,
+        warnings: tuple[Flag, ...],
+        faults: tuple[str, ...],
+        error: str | None,
+    ) -> None:
+        """``record`` for a call with a text over its cap: each kept clipped, and named."""
         truncated: tuple[str, ...] = ()
         body: bytes | str | None = None
         if raw is not None:
@@ -193,9 +237,8 @@ class Journal:
         if kept_id is not request_id:
             truncated += ("request_id",)
         entry: Entry = (
-            self._seq, time, method, kept_path, kept_key, status, body, kept_id,
-            () if note is None else note.warnings, () if note is None else note.faults,
-            None if raw is None else len(raw), truncated, error,
+            self._seq, time, method, kept_path, kept_key, status, body, kept_id, warnings,
+            faults, None if raw is None else len(raw), truncated, error,
         )  # fmt: skip
         self._entries.append(entry, _weigh(kept_path, kept_key, body, kept_id))
 

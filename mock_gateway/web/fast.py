@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from dataclasses import replace
 from typing import Any, cast
 
 import httptools
@@ -33,10 +32,11 @@ from mock_gateway.persistence.options import StateWriteError
 from mock_gateway.pipeline import Outcome, Pending, answers
 from mock_gateway.pipeline.answers import Answer
 from mock_gateway.steering.journal import JournalNote
+from mock_gateway.validation.contract import Operation
 from mock_gateway.validation.request import check_content_type
 from mock_gateway.web.aborts import CLIENT_DISCONNECTED, SHUTTING_DOWN, STOPPED
-from mock_gateway.web.fast_cycle import FastCycle, HotRoutes, render
-from mock_gateway.web.parse import base_url_from, key_from
+from mock_gateway.web.fast_cycle import FastCycle, HotRoutes
+from mock_gateway.web.parse import KEY_HEADER, base_url_from, key_from
 from mock_gateway.web.persisted import unsaved_answer
 from mock_gateway.web.routes.gateway import carry_out
 
@@ -54,7 +54,29 @@ class FastProtocol(HttpToolsProtocol):
 
     hot: HotRoutes | None = None  # set on a subclass per server; None: uvicorn's path only
 
+    # The base URL last built on this connection, and the Host value it was built from
+    # (a client sends the same Host on every request).
+    # The HTTP version of the request whose head just ended, when a subclass read it already.
+    head_version: str | None = None
+    _base_host: bytes | None = None
+    _base = ""
+    # The hot route last recognised on this connection, by method and raw URL (a client
+    # polling one job sends the same URL every time): (path, query, operation, target).
+    _route_url = b""
+    _route_method = b""
+    _route: tuple[str, bytes, Operation | None, str] = ("", b"", None, "")
+
     # httptools callbacks
+
+    def on_message_begin(self) -> None:
+        if self.hot is None:
+            super().on_message_begin()
+            return
+        # uvicorn's, without the ASGI scope: a hot request never uses it, so it is built
+        # (as uvicorn builds it) only for a request that goes down the ASGI path.
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
 
     def on_headers_complete(self) -> None:
         # An answer given inside this feed may have armed the keep-alive timer; a request
@@ -62,6 +84,8 @@ class FastProtocol(HttpToolsProtocol):
         self._unset_keepalive_if_required()
         cycle = None if self.hot is None else self._hot_cycle(self.hot)
         if cycle is None:
+            if self.hot is not None:
+                self._begin_scope()
             super().on_headers_complete()
             return
         previous = self.cycle
@@ -112,30 +136,22 @@ class FastProtocol(HttpToolsProtocol):
             return None
         if self.limit_concurrency is not None or parser.should_upgrade():
             return None
-        try:
-            url = httptools.parse_url(self.url)
-            path = url.path.decode("ascii")
-        except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
-            return None  # uvicorn's path says what is wrong with it
-        if "%" in path:
-            return None
-        operation = None
-        target = ""
-        if method == b"GET":
-            if not path.startswith(STATUS_PREFIX):
-                return None
-            target = path[len(STATUS_PREFIX) :]
-            if not target or "/" in target:
-                return None
+        raw_url = self.url
+        if raw_url == self._route_url and method == self._route_method:
+            path, query, operation, target = self._route  # the same URL as the last request
         else:
-            operation = hot.submits.get(url.path)
-            if operation is None:
+            route = self._hot_route(hot, method, raw_url)
+            if route is None:
                 return None
-        host = webhook = content_type = length = None
+            path, query, operation, target = self._route = route
+            self._route_url, self._route_method = raw_url, method
+        host = webhook = content_type = length = key = None
         for name, value in self.headers:
             if name in HANDED_ON:
                 return None
-            if name == b"host":
+            if name == KEY_HEADER:
+                key = value if key is None and value else key  # the first one sent (key_from)
+            elif name == b"host":
                 host = value if host is None else host
             elif name == b"content-type":
                 content_type = value if content_type is None else content_type
@@ -148,25 +164,66 @@ class FastProtocol(HttpToolsProtocol):
                 return None  # a poll with a body: uvicorn's cycle discards it, unbuffered
         elif not self._plain_body(hot, content_type, length):
             return None
-        version = parser.get_http_version()
-        query = url.query or b""
+        version = self.head_version or parser.get_http_version()
+        self.head_version = None
+        if host != self._base_host or not self._base:
+            self._base_host = host
+            self._base = base_url_from(
+                self.scheme or "http",
+                None if host is None else host.decode("latin-1"),
+                self.server,
+                "",
+            )
         return FastCycle(
             method.decode("ascii"),
             path,
             query,
             operation,
             target,
-            key_from(self.headers, query),
-            base_url_from(
-                self.scheme or "http",
-                None if host is None else host.decode("latin-1"),
-                self.server,
-                "",
-            ),
+            key_from((), query) if key is None else key.decode("latin-1"),
+            self._base,
             None if webhook is None else webhook.decode("latin-1"),
             version,
             version != "1.0" and parser.should_keep_alive(),
         )
+
+    def _begin_scope(self) -> None:
+        """The ASGI scope uvicorn's ``on_message_begin`` would have built."""
+        self.scope = {  # type: ignore[typeddict-item]
+            "type": "http",
+            "asgi": {"version": self.asgi_version, "spec_version": "2.3"},
+            "http_version": "1.1",
+            "server": self.server,
+            "client": self.client,
+            "scheme": self.scheme,  # type: ignore[typeddict-item]
+            "root_path": self.root_path,
+            "headers": self.headers,
+            "state": self.app_state.copy(),
+        }
+
+    @staticmethod
+    def _hot_route(
+        hot: HotRoutes, method: bytes, raw_url: bytes
+    ) -> tuple[str, bytes, Operation | None, str] | None:
+        """``(path, query, operation, target)`` of a hot route's URL, else None: a status
+        poll's request id is ``target`` (``operation`` None), a submit has its operation."""
+        try:
+            url = httptools.parse_url(raw_url)
+            path = url.path.decode("ascii")
+        except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
+            return None  # uvicorn's path says what is wrong with it
+        if "%" in path:
+            return None
+        query = url.query or b""
+        if method == b"GET":
+            if not path.startswith(STATUS_PREFIX):
+                return None
+            target = path[len(STATUS_PREFIX) :]
+            if not target or "/" in target:
+                return None
+            return path, query, None, target
+        operation = hot.submits.get(url.path)
+        return None if operation is None else (path, query, operation, "")
 
     @staticmethod
     def _plain_body(hot: HotRoutes, content_type: bytes | None, length: bytes | None) -> bool:
@@ -188,7 +245,7 @@ class FastProtocol(HttpToolsProtocol):
         assert hot is not None
         state = hot.state
         try:
-            decided = hot.decide(cycle, state.now())
+            decided = hot.decide(cycle, state.clock.now())  # state.now(), one call less
             if isinstance(decided, Outcome):
                 state.carry_out(decided.advanced)
                 if not (
@@ -222,7 +279,7 @@ class FastProtocol(HttpToolsProtocol):
                         await durability.wait()  # durable before acknowledged
                     except StateWriteError as problem:  # as web.persisted.unsaved answers
                         refused = unsaved_answer(state, decided.queued, problem)
-                        decided = replace(decided, answer=refused)
+                        decided = decided._replace(answer=refused)
                 if self.flow.write_paused and not cycle.disconnected:
                     await self.flow.drain()
             self._deliver(cycle, decided)
@@ -262,8 +319,9 @@ class FastProtocol(HttpToolsProtocol):
         if answer.headers and any(name.lower() == "connection" for name, _ in answer.headers):
             cycle.keep_alive = False  # only STOPPING says so (fault rules cannot)
         assert self.hot is not None
-        defaults = self.hot.default_lines(self.server_state.default_headers)
-        self.transport.write(render(answer, cycle.keep_alive, defaults))
+        self.transport.write(
+            self.hot.rendered(answer, cycle.keep_alive, self.server_state.default_headers)
+        )
         if answer.status in (204, 304) and answer.body:
             # uvicorn refuses a body on these (no Content-Length) and hangs up
             log.error("a %d answer cannot carry a body; closing the connection", answer.status)

@@ -34,13 +34,38 @@ class HotRoutes:
         self.max_body = state.settings.max_body_bytes
         self._defaults: list[tuple[bytes, bytes]] | None = None
         self._default_lines = b""
+        # The last plain answer rendered (its body object, status and bytes): the polls of
+        # one job get the very same body bytes (``StatusBodies``) until the job changes, and
+        # uvicorn's default headers change once a second (the Date).
+        self._last_body = b""
+        self._last_status = 0
+        self._last_rendered = b""
 
     def default_lines(self, defaults: list[tuple[bytes, bytes]]) -> bytes:
         """uvicorn's default headers as lines; it replaces the list when the Date changes."""
         if defaults is not self._defaults:
             self._defaults = defaults
             self._default_lines = b"".join(b"%s: %s\r\n" % pair for pair in defaults)
+            self._last_status = 0  # the last rendering has the old Date
         return self._default_lines
+
+    def rendered(
+        self, answer: Answer, keep_alive: bool, defaults: list[tuple[bytes, bytes]]
+    ) -> bytes:
+        """``render`` with the server's default headers, reusing the last rendering when
+        the same plain answer is given again on a kept-alive connection."""
+        lines = self.default_lines(defaults)
+        plain = keep_alive and not answer.headers
+        if plain and answer.body is self._last_body and answer.status == self._last_status:
+            return self._last_rendered
+        rendered = render(answer, keep_alive, lines)
+        if plain:
+            self._last_body, self._last_status, self._last_rendered = (
+                answer.body,
+                answer.status,
+                rendered,
+            )
+        return rendered
 
     def decide(self, cycle: FastCycle, now: float) -> Outcome | Pending:
         world = self.state.world

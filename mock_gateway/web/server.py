@@ -202,9 +202,11 @@ def guarded_protocol(
         def on_headers_complete(self) -> None:
             self._timing_head = False
             self._deadline = None
-            if self.parser.get_http_version() not in SUPPORTED_VERSIONS:
+            version = self.parser.get_http_version()
+            if version not in SUPPORTED_VERSIONS:
                 self.send_unsupported_version()
                 return
+            self.head_version = version  # the fast path reads it (httptools builds a new str)
             super().on_headers_complete()
 
         def on_response_complete(self) -> None:
