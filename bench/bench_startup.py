@@ -47,7 +47,9 @@ DEFAULT_KEY = "test-key"  # fixtures/keys.toml, what the defaults serve
 @dataclass
 class Figures:
     startup: list[float] = field(default_factory=list)
+    startup_cpu: list[float] = field(default_factory=list)
     submit: list[float] = field(default_factory=list)
+    submit_cpu: list[float] = field(default_factory=list)  # the server's, for that submit
     poll: list[float] = field(default_factory=list)
 
 
@@ -73,9 +75,12 @@ def one_start(command: list[str], probe: str, key: str | None, figures: Figures)
                    probe)  # fmt: skip
     try:
         figures.startup.append(server.startup)
+        figures.startup_cpu.append(server.startup_cpu)
         if key is not None:
             body = json.dumps({"prompt": "a red bicycle", "seed": 1}).encode()
+            before = server.cpu_seconds_exact()
             seconds, answer = timed_call(port, "POST", T2I, key, body)
+            figures.submit_cpu.append(server.cpu_seconds_exact() - before)
             figures.submit.append(seconds)
             status = f"/v2/requests/status/{json.loads(answer)['request_id']}"
             figures.poll.append(timed_call(port, "GET", status, key)[0])
@@ -105,21 +110,34 @@ def main(args: argparse.Namespace) -> None:
                 one_start(command, probe, key, figures[name] if number else Figures())
     finally:
         Path(config.name).unlink()
-    bare = figures["bare Starlette"].startup
-    print(f"start to first answer, median of {args.rounds} rounds (servers taking turns):")
+    bare = figures["bare Starlette"]
+    print(f"median of {args.rounds} rounds (servers taking turns); ratios: medians of the"
+          " rounds' ratios; CPU: the server process's own")  # fmt: skip
+    print(f"  {'':<22} {'start to first answer':>33}   {'first submit':>18}   first poll")
+    print(f"  {'':<22} {'wall':>15} {'CPU':>17}   {'wall':>8} {'CPU':>9}   {'wall':>10}")
     for name, result in figures.items():
-        line = f"  {name:<24} {statistics.median(result.startup) * 1000:7.1f} ms"
-        if result is not figures["bare Starlette"]:
-            line += f"  {median_ratio(result.startup, bare):5.2f}x bare"
-            line += f"   first submit {statistics.median(result.submit) * 1000:6.1f} ms"
-            line += f"   first poll {statistics.median(result.poll) * 1000:6.1f} ms"
+        line = f"  {name:<22} {ms(result.startup)} {ratio(result.startup, bare.startup)}"
+        line += f" {ms(result.startup_cpu)} {ratio(result.startup_cpu, bare.startup_cpu)}"
+        if result.submit:
+            line += f"   {ms(result.submit)} {ms(result.submit_cpu)}   {ms(result.poll)}"
         print(line)
     if args.baseline:
         for kind in ("defaults", "config file"):
             now, before = figures[f"mock ({kind})"], figures[f"baseline ({kind})"]
             start = median_ratio(now.startup, before.startup)
+            start_cpu = median_ratio(now.startup_cpu, before.startup_cpu)
             submit = median_ratio(now.submit, before.submit)
-            print(f"  mock vs baseline ({kind}): start {start:.2f}x, first submit {submit:.2f}x")
+            submit_cpu = median_ratio(now.submit_cpu, before.submit_cpu)
+            print(f"  mock vs baseline ({kind}): start {start:.2f}x wall, {start_cpu:.2f}x CPU;"
+                  f" first submit {submit:.2f}x wall, {submit_cpu:.2f}x CPU")  # fmt: skip
+
+
+def ms(seconds: list[float]) -> str:
+    return f"{statistics.median(seconds) * 1000:6.1f} ms"
+
+
+def ratio(ours: list[float], bare: list[float]) -> str:
+    return f"{median_ratio(ours, bare):5.2f}x" if ours is not bare else " " * 6
 
 
 if __name__ == "__main__":

@@ -22,8 +22,12 @@ from mock_gateway.web.app import create_app
 from mock_gateway.web.server import ConnectionLimits, GuardedServer
 args = build_parser().parse_args(["serve", "--port", "0", *sys.argv[1:]])
 GuardedServer(create_app(settings_from_args(args)), ConnectionLimits()).config.load()
-late = ("httpx", "PIL", "jsonschema", "fastjsonschema", "yaml", "sqlite3", "websockets")
+late = ("httpx", "PIL", "jsonschema", "fastjsonschema", "yaml", "sqlite3", "websockets",
+        "mock_gateway.persistence.codec", "seedream_contracts.options")
 print(" ".join(name for name in late if name in sys.modules))
+from mock_gateway.validation import urls
+if urls._compiled.cache_info().currsize:
+    print("URL-patterns-compiled")
 """
 CONFIG = """
 workers = 4
