@@ -75,3 +75,47 @@ def test_a_flag_still_goes_through_the_config_check() -> None:
         capture_output=True, text=True, cwd=ROOT, timeout=30,
     )  # fmt: skip
     assert result.returncode == 2 and "workers" in result.stderr
+
+
+def test_start_up_runs_without_the_cyclic_gc_and_serving_with_it() -> None:
+    probe = """
+import gc, sys
+import mock_gateway.web.app as app_module
+from mock_gateway import cli
+seen = {}
+real = cli.settings_from_args
+def spy(args):
+    seen["while starting"] = gc.isenabled()
+    return real(args)
+cli.settings_from_args = spy
+def stop(*args, **kwargs):
+    from starlette.testclient import TestClient
+    with TestClient(app_module.create_app(owns_process=True)) as client:  # its lifespan
+        client.get("/_health")
+        seen["while serving"] = gc.isenabled()
+    raise KeyboardInterrupt
+cli.serve = stop
+code = cli.main(["serve", "--port", "0"])
+print(code, seen["while starting"], seen["while serving"], gc.isenabled())
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "False", "True", "True"]
+
+
+def test_a_refused_start_leaves_the_callers_gc_as_it_was() -> None:
+    import gc
+
+    from mock_gateway.cli import main
+
+    assert gc.isenabled()
+    assert main(["serve", "--workers", "0", "--port", "0"]) == 2
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert main(["serve", "--workers", "0", "--port", "0"]) == 2
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
