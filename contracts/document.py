@@ -17,6 +17,7 @@ import contextlib
 import functools
 import json
 import os
+import threading
 import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -169,7 +170,7 @@ def _parse_yaml(source: bytes, path: Path) -> dict[str, Any]:
 def _keep_copy(copy: Path, stamp: str, document: dict[str, Any]) -> None:
     """Write the parsed copy, if the document survives JSON unchanged (YAML can hold dates
     and integer keys; JSON cannot) and the folder can be written; else leave it be."""
-    partial = copy.with_name(f"{copy.name}.{os.getpid()}.tmp")
+    partial = copy.with_name(f"{copy.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         text = json.dumps({"source": stamp, "document": document})
         if json.loads(text)["document"] != document:
