@@ -2,19 +2,28 @@
 
 The mock (to route and validate), the client (to check arguments before sending) and the
 contract suite (to know what to test and what it costs) all read the contract through this
-module, so they agree on paths, prices, media types and defaults by construction. It imports
-only PyYAML: cheap enough for the client and the mock's start-up.
+module, so they agree on paths, prices, media types and defaults by construction.
+
+Parsing the YAML (and importing PyYAML) was a tenth of the mock's start-up, so the parsed
+document is kept as JSON in ``__pycache__/openapi.yaml.json`` beside the YAML, stamped with
+the YAML's size and CRC-32: a changed YAML is parsed again and the copy rewritten (atomically,
+by rename). The copy is never required: where it cannot be written or read, or the document
+would not survive JSON unchanged, the YAML is parsed as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
+import os
+import threading
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
-
-import yaml
 
 from seedream_contracts import openapi_path
 
@@ -127,9 +136,48 @@ def submit_operations(document: dict[str, Any]) -> dict[str, SubmitOperation]:
 @functools.cache
 def load_document() -> dict[str, Any]:
     """The parsed contract (read once per process; treat it as read-only)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is much faster
-    with openapi_path().open("r", encoding="utf-8") as handle:
-        document = yaml.load(handle, Loader=loader)
-    if not isinstance(document, dict):
-        raise RuntimeError(f"{openapi_path()} is not a mapping")
+    return read_document(openapi_path())
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """The YAML document at ``path``, from its parsed copy when that is current."""
+    source = path.read_bytes()
+    stamp = f"{len(source)}:{zlib.crc32(source):08x}"
+    copy = path.parent / "__pycache__" / f"{path.name}.json"
+    try:
+        cached = json.loads(copy.read_bytes())
+        if isinstance(cached, dict) and cached.get("source") == stamp:
+            document = cached["document"]
+            if isinstance(document, dict):
+                return document
+    except (OSError, ValueError, KeyError):
+        pass  # no copy yet, or an unreadable one: parse the YAML
+    document = _parse_yaml(source, path)
+    _keep_copy(copy, stamp, document)
     return document
+
+
+def _parse_yaml(source: bytes, path: Path) -> dict[str, Any]:
+    import yaml  # late: the parsed copy usually spares the import
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is much faster
+    document = yaml.load(source.decode("utf-8"), Loader=loader)
+    if not isinstance(document, dict):
+        raise RuntimeError(f"{path} is not a mapping")
+    return document
+
+
+def _keep_copy(copy: Path, stamp: str, document: dict[str, Any]) -> None:
+    """Write the parsed copy, if the document survives JSON unchanged (YAML can hold dates
+    and integer keys; JSON cannot) and the folder can be written; else leave it be."""
+    partial = copy.with_name(f"{copy.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        text = json.dumps({"source": stamp, "document": document})
+        if json.loads(text)["document"] != document:
+            return
+        copy.parent.mkdir(exist_ok=True)
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, copy)  # readers see the old copy or the new one, never half
+    except (OSError, TypeError, ValueError):
+        with contextlib.suppress(OSError):
+            partial.unlink()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mock_gateway import __version__
-from mock_gateway.config.settings import ConfigError, Settings
 from mock_gateway.persistence.command import (
     add_state_options,
     add_state_parser,
@@ -22,9 +22,11 @@ from mock_gateway.persistence.command import (
 )
 from mock_gateway.persistence.options import StateFileError, StoreOptions
 from mock_gateway.proxy.command import add_proxy_parser, run_proxy
-from mock_gateway.steering.webhook_policy import WebhookSettings
 
+# The mock's own modules (settings, core, web ...) are imported by the functions below, so
+# that ``main`` has switched the cyclic GC off before they load (see ``main``).
 if TYPE_CHECKING:
+    from mock_gateway.config.settings import Settings
     from mock_gateway.web.server import ConnectionLimits
 
 BANNER = """\
@@ -99,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_extension_options(serve: argparse.ArgumentParser) -> None:
     """The mock's own extensions: scenarios, the control API, webhook delivery."""
+    from mock_gateway.config.settings import Settings
+    from mock_gateway.steering.webhook_policy import WebhookSettings
+
     serve.add_argument(
         "--scenario",
         metavar="NAME|PATH",
@@ -199,6 +204,8 @@ def connection_limits(args: argparse.Namespace) -> ConnectionLimits:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
+    from mock_gateway.config.settings import Settings
+
     webhooks: dict[str, Any] = {}
     if args.webhook_secret is not None:
         webhooks["signing_secret"] = args.webhook_secret
@@ -230,6 +237,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def read_token_file(path: str) -> str:
     """The first line of ``path``, without surrounding whitespace; it must not be empty."""
+    from mock_gateway.config.settings import ConfigError
+
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -348,7 +357,25 @@ def describe_state(state_file: str | None, options: StoreOptions | None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``mock-gateway``. Start-up runs without the cyclic GC: the imports and the app make
+    tens of thousands of objects that live as long as the process and hardly any garbage
+    cycles, and each collection walked all of them again (a few percent of start-up).
+    ``serve`` turns it back on once they are frozen (``web/app.py``), anything else at once."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(argv, resume_gc=collecting)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(argv: Sequence[str] | None, *, resume_gc: bool) -> int:
+    from mock_gateway.config.settings import ConfigError
+
     args = build_parser().parse_args(argv)
+    if resume_gc and args.command != "serve":
+        gc.enable()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "proxy":
         return run_proxy(args)

@@ -1,9 +1,17 @@
-"""JSON Schema of config and scenario files, so mistakes are reported by key, not ignored."""
+"""JSON Schema of config and scenario files, so mistakes are reported by key, not ignored.
+
+A file is checked in two steps, as request bodies are (``validation/accept.py``): ``conforms``
+says yes or no for the few keywords ``CONFIG_SCHEMA`` uses, in microseconds, and only a file
+it refuses goes to jsonschema, which words every problem (and whose word is the rule: a
+refusal it does not confirm is no refusal). Importing jsonschema and building its validator
+took longer than the rest of a start-up with ``--config FILE`` after the imports.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +95,76 @@ CONFIG_SCHEMA: dict[str, Any] = {
 }
 
 
+_NUMBER_BOUNDS: dict[str, Callable[[float, float], bool]] = {
+    "minimum": lambda value, bound: value >= bound,
+    "maximum": lambda value, bound: value <= bound,
+    "exclusiveMinimum": lambda value, bound: value > bound,
+}
+_TYPES: dict[str, Callable[[Any], bool]] = {
+    "object": lambda value: isinstance(value, dict),
+    "array": lambda value: isinstance(value, list),
+    "string": lambda value: isinstance(value, str),
+    "boolean": lambda value: isinstance(value, bool),
+    # stricter than JSON Schema, never looser: 1.0 is an integer there, and goes to jsonschema
+    "integer": lambda value: type(value) is int,
+    "number": lambda value: type(value) in (int, float),
+}
+_IGNORED = {"$schema"}
+
+
+def _unknown_type(value: Any) -> bool:  # a type this check does not know
+    return False
+
+
+def conforms(schema: dict[str, Any], value: Any) -> bool:
+    """Whether ``value`` conforms to ``schema``, for the keywords ``CONFIG_SCHEMA`` uses.
+
+    Never looser than jsonschema (``tests/test_config_check.py`` holds the two together over
+    generated files): each comparison is written so that NaN fails it, a keyword it does not
+    know refuses, and a refusal only sends the file on to jsonschema."""
+    for keyword, expected in schema.items():
+        if keyword in _NUMBER_BOUNDS:
+            if type(value) in (int, float) and not _NUMBER_BOUNDS[keyword](value, expected):
+                return False
+        elif keyword == "type":
+            names = expected if isinstance(expected, list) else [expected]
+            if not any(_TYPES.get(name, _unknown_type)(value) for name in names):
+                return False
+        elif keyword == "enum":
+            if not any(type(value) is type(item) and value == item for item in expected):
+                return False
+        elif keyword == "pattern":
+            if isinstance(value, str) and not re.search(expected, value):
+                return False
+        elif keyword == "minLength":
+            if isinstance(value, str) and not len(value) >= expected:
+                return False
+        elif keyword == "items":
+            if isinstance(value, list) and not all(conforms(expected, item) for item in value):
+                return False
+        elif keyword not in _IGNORED and keyword not in _OBJECT_KEYWORDS:
+            return False  # a keyword this check does not know: jsonschema decides
+    return not isinstance(value, dict) or _object_conforms(schema, value)
+
+
+_OBJECT_KEYWORDS = {"properties", "additionalProperties", "propertyNames", "required"}
+
+
+def _object_conforms(schema: dict[str, Any], value: dict[Any, Any]) -> bool:
+    properties = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    names = schema.get("propertyNames")
+    if not all(name in value for name in schema.get("required", ())):
+        return False
+    for name, item in value.items():
+        if names is not None and not conforms(names, name):
+            return False
+        rule = properties.get(name, extra)
+        if rule is False or (isinstance(rule, dict) and not conforms(rule, item)):
+            return False
+    return True
+
+
 @functools.cache
 def _validator() -> Draft202012Validator:
     from jsonschema import Draft202012Validator  # late: slow to import; see Settings.load
@@ -97,6 +175,8 @@ def _validator() -> Draft202012Validator:
 def check_config(data: dict[str, Any]) -> list[str]:
     """Every problem in ``data``, each as ``key.path: what is wrong`` (empty: none), in the
     order of the keys, so a file with two mistakes hears of both at once."""
+    if conforms(CONFIG_SCHEMA, data):
+        return []
     errors = sorted(_validator().iter_errors(data), key=lambda error: list(map(str, error.path)))
     problems: list[str] = []
     for error in errors:

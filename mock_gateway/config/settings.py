@@ -60,8 +60,8 @@ class Settings:
         """
         data: dict[str, Any] = {}
         given = {name: value for name, value in overrides.items() if value is not None}
-        # The bundled fixtures are checked by the test suite; when nothing else is given
-        # there is nothing to check, and start-up skips importing jsonschema (a third of it).
+        # The bundled fixtures are checked by the test suite (tests/test_startup.py); when
+        # nothing else is given there is nothing to check.
         trusted = (
             config_file is None
             and scenario is None

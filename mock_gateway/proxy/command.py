@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from mock_gateway.proxy.settings import DEFAULT_PORT, ProxySettingsError
-from seedream_contracts.options import OptionError, parse_usd
 
 
 def add_proxy_parser(commands: Any, port_number: Any) -> None:
@@ -63,6 +62,7 @@ def add_proxy_parser(commands: Any, port_number: Any) -> None:
 def run_proxy(args: argparse.Namespace) -> int:
     from mock_gateway.proxy.serve import serve_proxy
     from mock_gateway.proxy.settings import ProxySettings
+    from seedream_contracts.options import OptionError, parse_usd  # late: `serve` needs neither
 
     try:
         settings = ProxySettings(

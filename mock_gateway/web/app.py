@@ -134,7 +134,8 @@ def create_app(
     and commits every change to it (``mock_gateway.persistence``).
 
     ``owns_process`` (``mock-gateway serve``) lets the mock tune the process's cyclic GC
-    (``gc.freeze`` at start-up and every 1,000 calls, ``web/gc_policy.py``). A mock embedded
+    (``gc.freeze`` at start-up and every 1,000 calls, ``web/gc_policy.py``; the collector,
+    off while ``cli.main`` starts up, is on from then on). A mock embedded
     in someone else's process (the pytest plugin, ``ServerThread``) leaves their GC alone:
     frozen objects that later become cyclic garbage are never reclaimed."""
     settings = settings or Settings.load()
@@ -155,6 +156,7 @@ def create_app(
             # No gc.collect() first: it took longer than the rest of start-up after the
             # imports, and the little garbage the imports leave is not worth a full collection.
             gc.freeze()
+            gc.enable()  # `mock-gateway serve` starts up without it (cli.main)
         # keeps GC pauses short under load and as finished jobs accumulate (0: off)
         gc_policy = GcPolicy() if owns_process else GcPolicy(every_calls=0)
         async with anyio.create_task_group() as tasks:

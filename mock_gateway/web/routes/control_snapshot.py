@@ -9,27 +9,21 @@ mock keeps the state it had.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mock_gateway.persistence.codec import (
-    FORMAT,
-    REQUIRED,
-    SECTIONS,
-    Prepared,
-    SnapshotRefused,
-    install,
-    prepare,
-    snapshot,
-)
 from mock_gateway.web.parse import mock_state
 from mock_gateway.web.responses import JSONBody
 from mock_gateway.web.routes.control_input import BadInput, guarded, json_body, only
 from mock_gateway.web.state import MockState
 from mock_gateway.web.streams import read_limited
+
+if TYPE_CHECKING:
+    from mock_gateway.persistence.codec import Prepared
 
 MAX_SNAPSHOT_BODY = 512 * 1024 * 1024  # a snapshot holds edit inputs and the journal
 INLINE_CHECK = 256 * 1024  # bigger snapshots are parsed and checked in a worker thread
@@ -39,6 +33,8 @@ INLINE_CHECK = 256 * 1024  # bigger snapshots are parsed and checked in a worker
 async def take_snapshot(request: Request) -> Response:
     """The whole state as of now (jobs advanced to now first); ``{"without": ["journal"]}``
     leaves out sections a restore does not need (a prepared state to commit, say)."""
+    from mock_gateway.persistence.codec import REQUIRED, SECTIONS, snapshot  # late: start-up
+
     state = mock_state(request)
     body = await json_body(request)
     only(body, ["without"])
@@ -55,6 +51,8 @@ async def take_snapshot(request: Request) -> Response:
 
 def _checked(state: MockState, raw: bytes) -> Prepared:
     """The body parsed and checked whole; changes nothing, so a worker thread may run it."""
+    from mock_gateway.persistence.codec import SnapshotRefused, prepare
+
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
@@ -70,6 +68,8 @@ async def restore_snapshot(request: Request) -> Response:
     """Replace the whole state with a snapshot's; 400 naming the field, and no change, when
     any part of it does not fit. A big snapshot is parsed and checked in a worker thread,
     so other clients are answered meanwhile; it is then installed in one step."""
+    from mock_gateway.persistence.codec import FORMAT, install  # late: start-up needs none
+
     state = mock_state(request)
     raw = await read_limited(request.stream(), MAX_SNAPSHOT_BODY)
     if raw is None:
