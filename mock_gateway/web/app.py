@@ -134,7 +134,7 @@ def create_app(
     and commits every change to it (``mock_gateway.persistence``).
 
     ``owns_process`` (``mock-gateway serve``) lets the mock tune the process's cyclic GC
-    (``gc.freeze`` at start-up and every 1,000 calls, ``web/gc_policy.py``). A mock embedded
+    (``gc.freeze`` at start-up and every 250 calls, ``web/gc_policy.py``). A mock embedded
     in someone else's process (the pytest plugin, ``ServerThread``) leaves their GC alone:
     frozen objects that later become cyclic garbage are never reclaimed."""
     settings = settings or Settings.load()

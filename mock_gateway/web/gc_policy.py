@@ -11,7 +11,7 @@ then sat in the old generation, so each full collection walked 40,000 objects or
 30-40 ms of CPU, a 40-64 ms worst latency (measured with ``gc.callbacks``; see the README's
 Benchmark section).
 
-So every ``every_calls`` gateway calls the survivors of a young collection are moved out of
+So every ``every_calls`` gateway calls (250) the survivors of a young collection are moved out of
 the collector's sight with ``gc.freeze()``: every young collection then sees at most a few
 thousand objects, and so does every full one. Frozen objects are still freed by reference
 counting (a journal entry that leaves the journal is freed as before, and so are jobs when
@@ -36,7 +36,7 @@ import gc
 import time
 from collections.abc import Callable
 
-DEFAULT_EVERY_CALLS = 1_000  # a young collection of ~1,000 calls' objects: about 1-2 ms
+DEFAULT_EVERY_CALLS = 250  # a young collection of ~250 polls' objects: 0.2-0.4 ms
 SOONEST_LOOK = 0.005  # seconds: the policy never asks the ticker to look sooner than this
 
 
