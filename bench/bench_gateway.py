@@ -39,6 +39,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadgen import Figures, Request, load, wrk_available
@@ -54,6 +55,7 @@ balance_usd = "100000000"
 rate_limits = {{ submit = "1000000000/s", status = "1000000000/s" }}
 """
 HEADERS = {"Ocp-Apim-Subscription-Key": KEY}
+T = TypeVar("T")
 SUBMIT = Request("POST", T2I, {**HEADERS, "Content-Type": "application/json"},
                  json.dumps({"prompt": "bench", "seed": 1}).encode())  # fmt: skip
 
@@ -143,7 +145,7 @@ def median_phase(phases: list[Phase]) -> Phase:
     return sorted(phases, key=lambda result: result.figures.rps)[len(phases) // 2]
 
 
-def taking_turns(first: Server, second: Server, rounds: int) -> list[tuple[Server, Server]]:
+def taking_turns(first: T, second: T, rounds: int) -> list[tuple[T, T]]:
     """The order of each round: ``first`` leads in even rounds, ``second`` in odd ones, so
     neither is always measured right after the other (or after a fill) when the machine
     drifts within a round."""
