@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gateway_helpers import KEY, T2I
-from mock_gateway.core.ids import IdSource, uuid7
+from mock_gateway.core.ids import POOL_BYTES, IdSource, uuid7
 from mock_helpers import running
 
 pytestmark = pytest.mark.anyio
@@ -68,20 +68,22 @@ async def test_a_trailing_slash_is_apims_404_not_a_redirect(path: str) -> None:
     assert response.json() == {"statusCode": 404, "message": "Resource not found"}
 
 
-def test_unseeded_ids_come_from_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    import secrets
+def test_unseeded_ids_come_from_the_os(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
 
     calls: list[int] = []
-    real = secrets.randbits
+    real = os.urandom
 
-    def counted(bits: int) -> int:
-        calls.append(bits)
-        return real(bits)
+    def counted(size: int) -> bytes:
+        calls.append(size)
+        return real(size)
 
-    monkeypatch.setattr(secrets, "randbits", counted)
-    value = uuid7(0.0, IdSource(None))
-    assert calls == [74]  # the 74 random bits in one draw: one system call, not two
-    assert value.version == 7
+    monkeypatch.setattr(os, "urandom", counted)
+    source = IdSource(None)
+    values = [uuid7(0.0, source) for _ in range(POOL_BYTES // 10)]
+    assert calls == [POOL_BYTES]  # 74 random bits an id, 409 ids a system call
+    assert len({value.int for value in values}) == len(values)
+    assert all(value.version == 7 for value in values)
 
 
 async def test_seeded_ids_repeat_across_runs_and_differ_in_their_random_part() -> None:

@@ -207,6 +207,8 @@ class GatewayCore:
         """Move the world to ``now``; returns the jobs that reached a terminal status."""
         finished = self.queue.advance(now)
         self.idle_accounts.expire(self, now)  # --any-key accounts left idle are forgotten
+        if not finished:
+            return finished  # the usual call: nothing ended
         for job in finished:
             refundable = job.status is JobStatus.ERROR or (
                 job.status is JobStatus.FAILED and not self.settings.charge_failed

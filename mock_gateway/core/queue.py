@@ -12,6 +12,7 @@ import itertools
 import math
 from collections import deque
 from collections.abc import Iterator
+from operator import attrgetter
 
 from mock_gateway.core.jobs import Job, JobStatus
 
@@ -25,13 +26,17 @@ class JobQueue:
         self._jobs: dict[str, Job] = {}
         self._waiting: deque[Job] = deque()
         self._running: list[tuple[float, int, Job]] = []  # heap of (finish time, seq, job)
-        self._finished: deque[tuple[float, Job]] = deque()  # (completed at, job), for expiry
+        # finished jobs in the order they ended (each one's ``completed_at``), for expiry
+        self._finished: deque[Job] = deque()
         # Ids of jobs that expired or were removed, until ``take_gone`` hands them on (so
         # their cached renders can go too); bounded in case nobody asks.
         self._gone: deque[str] = deque(maxlen=10_000)
         self._per_owner: dict[str, int] = {}  # jobs kept per key
         self._seq = itertools.count()  # breaks ties between equal finish times: start order
         self._sim_time = -math.inf  # the moment the simulation has reached
+        # No start or finish falls before this moment (-inf: look). An ``advance`` before
+        # it only moves the clock and expires: most calls of a busy mock find nothing due.
+        self._due = -math.inf
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -62,6 +67,7 @@ class JobQueue:
         self._per_owner[job.owner] = self._per_owner.get(job.owner, 0) + 1
         self._jobs[job.request_id] = job
         self._waiting.append(job)
+        self._due = min(self._due, job.ready_at)  # it may start before anything else happens
 
     def _next_start(self) -> float:
         if not self._waiting or len(self._running) >= self.workers:
@@ -75,37 +81,54 @@ class JobQueue:
         """When the queue next changes on its own (a start, a finish or an expiry)."""
         candidates = [self._next_start(), self._next_finish()]
         if self._finished:
-            candidates.append(self._finished[0][0] + self.retention_seconds)
+            candidates.append(self._oldest_finish() + self.retention_seconds)
         soonest = min(candidates)
         return None if soonest == math.inf else soonest
+
+    def _oldest_finish(self) -> float:
+        completed_at = self._finished[0].completed_at
+        assert completed_at is not None  # a finished job has its moment
+        return completed_at
 
     def advance(self, now: float) -> list[Job]:
         """Apply every transition due by ``now``; return the jobs that became terminal."""
         finished: list[Job] = []
-        while True:
-            start_at, finish_at = self._next_start(), self._next_finish()
-            moment = min(start_at, finish_at)
-            if moment > now:
-                break
-            self._sim_time = moment
-            if finish_at <= start_at:
-                _, _, job = heapq.heappop(self._running)
-                job.move_to(job.outcome, moment)
-                self._finished.append((moment, job))
-                finished.append(job)
-            else:
-                job = self._waiting.popleft()
-                job.move_to(JobStatus.PROCESSING, moment)
-                finish = moment + job.processing_seconds
-                heapq.heappush(self._running, (finish, next(self._seq), job))
+        if now >= self._due:
+            self._run_until(now, finished)
         self._sim_time = max(self._sim_time, now)
         self._expire(now)
         return finished
 
+    def _run_until(self, now: float, finished: list[Job]) -> None:
+        """Every start and finish due by ``now``, in time order (``_next_start`` and
+        ``_next_finish`` inlined: this loop runs for every job twice); then ``_due``."""
+        waiting, running, workers, inf = self._waiting, self._running, self.workers, math.inf
+        while True:
+            start_at = inf
+            if waiting and len(running) < workers:
+                start_at = max(waiting[0].ready_at, self._sim_time)
+            finish_at = running[0][0] if running else inf
+            moment = min(start_at, finish_at)
+            if moment > now:
+                self._due = moment
+                return
+            self._sim_time = moment
+            if finish_at <= start_at:
+                job = heapq.heappop(running)[2]
+                job.move_to(job.outcome, moment)
+                self._finished.append(job)
+                finished.append(job)
+            else:
+                job = waiting.popleft()
+                job.move_to(JobStatus.PROCESSING, moment)
+                finish = moment + job.processing_seconds
+                heapq.heappush(running, (finish, next(self._seq), job))
+
     def _expire(self, now: float) -> None:
         horizon = now - self.retention_seconds
-        while self._finished and self._finished[0][0] <= horizon:
-            _, expired = self._finished.popleft()
+        ended = self._finished
+        while ended and self._oldest_finish() <= horizon:
+            expired = ended.popleft()
             del self._jobs[expired.request_id]  # remove_owner drops from both at once
             left = self._per_owner.pop(expired.owner, 1) - 1
             if left:
@@ -134,7 +157,8 @@ class JobQueue:
         self._waiting = deque(job for job in self._waiting if job.owner != owner)
         self._running = [entry for entry in self._running if entry[2].owner != owner]
         heapq.heapify(self._running)
-        self._finished = deque(entry for entry in self._finished if entry[1].owner != owner)
+        self._finished = deque(job for job in self._finished if job.owner != owner)
+        self._due = -math.inf  # (a freed worker: look again)
         self._per_owner.pop(owner, None)
         for request_id in [rid for rid, job in self._jobs.items() if job.owner == owner]:
             del self._jobs[request_id]
@@ -162,8 +186,8 @@ class JobQueue:
             elif job.status is JobStatus.PROCESSING and job.started_at is not None:
                 finish = job.started_at + job.processing_seconds
                 heapq.heappush(queue._running, (finish, next(queue._seq), job))
-        ended = [(job.completed_at, job) for job in jobs if job.completed_at is not None]
-        ended.sort(key=lambda entry: entry[0])  # a stable sort: ties keep submission order
+        ended = [job for job in jobs if job.completed_at is not None]
+        ended.sort(key=attrgetter("completed_at"))  # stable: ties keep submission order
         queue._finished.extend(ended)
         queue._sim_time = sim_time
         return queue

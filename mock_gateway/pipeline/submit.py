@@ -75,6 +75,7 @@ class Compute:
 
 Pending = FetchInputs | Compute
 INLINE_BYTES = 16 * 1024  # bodies up to this size without a data URL are parsed inline
+NO_INPUTS: Inputs = ()  # a text-to-image submit's
 
 
 def rejected(trace: Trace, rejection: Rejection) -> Outcome:
@@ -98,9 +99,9 @@ def submit(world: World, call: SubmitCall, now: float) -> Outcome | Pending:
     if isinstance(raw, Rejection):
         return rejected(trace, raw)
     trace.body = raw  # the journal shows what the client sent
-    parse = partial(parse_body, world, call.operation, raw)
     if len(raw) <= INLINE_BYTES and b"data:" not in raw:
-        return _parsed(world, trace, call, account, parse(), now)
+        return _parsed(world, trace, call, account, parse_body(world, call.operation, raw), now)
+    parse = partial(parse_body, world, call.operation, raw)
 
     def resume(parsed: ParsedSubmit | Rejection, later: float) -> Outcome | Pending:
         trace.advanced = _both(trace.advanced, world.advance(later))
@@ -138,6 +139,8 @@ def _parsed(
         if isinstance(faulted, Outcome):
             return faulted
         forced = faulted.outcome if faulted is not None else None
+    if not parsed.image_refs:  # a text-to-image submit: no inputs to resolve or probe
+        return _queue(world, trace, call, account, parsed, NO_INPUTS, forced, now)
     inputs = local_inputs(world.samples, parsed, call.base_url)
     missing = missing_refs(parsed, inputs) if world.fetch_remote_inputs else ()
     if not missing:
@@ -176,7 +179,8 @@ def _queue(
     trace.request_id = request_id
     assert isinstance(call.body, bytes)  # a rejected body never gets this far
     trace.warn(world.hygiene.submitted(account.key, call.operation.path, call.body, now))
-    fetched = world.fetch_remote_inputs
-    trace.warn(unfetched_flag(parsed.image_refs, inputs, fetch_remote=fetched))
+    if inputs:
+        fetched = world.fetch_remote_inputs
+        trace.warn(unfetched_flag(parsed.image_refs, inputs, fetch_remote=fetched))
     polling_url = f"{call.base_url}/v2/requests/status/{request_id}"
     return trace.finish(accepted(request_id, polling_url), queued=result.job)

@@ -76,6 +76,15 @@ class Bounded(Generic[K, V]):
         if len(items) > self.capacity:
             del items[next(iter(items))]
 
+    def swap(self, key: K, value: V) -> V | None:
+        """``put`` that returns the value ``key`` had (None: it had none)."""
+        items = self._items
+        previous = items.get(key)
+        items[key] = value
+        if len(items) > self.capacity:
+            del items[next(iter(items))]
+        return previous
+
     def pop(self, key: K) -> None:
         self._items.pop(key, None)
 
@@ -180,8 +189,7 @@ class Hygiene:
         """An accepted submit identical to one accepted moments before."""
         key = clip(key)
         fingerprint = (path, zlib.crc32(body), len(body))
-        previous = self._submits.get((key, fingerprint))
-        self._submits.put((key, fingerprint), now)
+        previous = self._submits.swap((key, fingerprint), now)
         if previous is None or now - previous > self.duplicate_window_seconds:
             return None
         return self._warn(key, "duplicate-submit", DUPLICATE, now - previous)

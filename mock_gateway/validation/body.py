@@ -58,28 +58,37 @@ def _non_finite_path(value: Any, path: list[str | int]) -> tuple[list[str | int]
     return None
 
 
+def _has_non_finite(value: Any) -> bool:
+    """Whether a value Python's lenient reading gave holds NaN or an infinity anywhere."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def parse_json(raw: bytes) -> Any | Rejection:
     """The JSON value of ``raw``, or the 400 that explains why it is not acceptable JSON."""
-    encoding = json.detect_encoding(raw)
+    # a body opening with "{" then a byte other than NUL is UTF-8 to detect_encoding (no
+    # BOM starts with "{"): the usual body skips the look at its first bytes
+    encoding = "utf-8" if raw[:1] == b"{" and raw[1:2] != b"\x00" else json.detect_encoding(raw)
     if encoding not in ("utf-8", "utf-8-sig"):
         return bad_request(f"body: must be UTF-8 encoded JSON (this looks like {encoding})")
     if raw.count(b",") > MAX_SEPARATORS:
         return bad_request(
             f"body: more than {MAX_SEPARATORS} JSON values; a submit body has a few dozen"
         )
-    non_finite: list[bool] = []
-
-    def constant(text: str) -> _NonFinite:
-        non_finite.append(True)
-        return _NonFinite(text)
-
-    def number(text: str) -> float | _NonFinite:
-        value = float(text)
-        return value if math.isfinite(value) else constant(text)
-
     try:
         text = raw.decode(encoding)
-        body = json.loads(text, parse_constant=constant, parse_float=number)
+        # Python's reading first (its decoder is built once; NaN and 1e999 become floats):
+        # a body without a non-finite number, the usual one, is then read only once
+        body = json.loads(text)
     except UnicodeDecodeError:
         return bad_request("body: must be UTF-8 encoded JSON")
     except json.JSONDecodeError as exc:
@@ -90,15 +99,27 @@ def parse_json(raw: bytes) -> Any | Rejection:
         return bad_request(f"body: malformed JSON: {exc}")
     except RecursionError:
         return bad_request("body: malformed JSON: nested too deeply")
-    if non_finite:
-        found = _non_finite_path(body, [])
-        where, shown = found if found is not None else ([], "NaN")
-        return bad_request(
-            f"{field_name(where)}: must be a finite number (got {shown[:40]}; "
-            "JSON has no NaN or Infinity)"
-        )
+    if _has_non_finite(body):
+        return _non_finite_rejection(text)
     # JSON may escape half of a surrogate pair on its own ("\ud800"): such a string is not
     # Unicode text, and it would break every later step that encodes it.
     if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(body):
         return bad_request("body: a string contains a lone UTF-16 surrogate (\\ud800-\\udfff)")
     return body
+
+
+def _non_finite_rejection(text: str) -> Rejection:
+    """The 400 naming the first non-finite number of ``text`` (valid JSON to Python) as it
+    was written (``1e999``, ``-Infinity``), read again to see each number's text."""
+
+    def number(written: str) -> float | _NonFinite:
+        value = float(written)
+        return value if math.isfinite(value) else _NonFinite(written)
+
+    body = json.loads(text, parse_constant=_NonFinite, parse_float=number)
+    found = _non_finite_path(body, [])
+    where, shown = found if found is not None else ([], "NaN")
+    return bad_request(
+        f"{field_name(where)}: must be a finite number (got {shown[:40]}; "
+        "JSON has no NaN or Infinity)"
+    )

@@ -79,8 +79,8 @@ class ParsedSubmit:
             seed=fields.get("seed"),
             watermark=bool(fields.get("watermark", False)),
             safety_checker=bool(fields.get("enable_safety_checker", True)),
-            inputs=self.described_refs(),
-            input_images=tuple(data for data in inputs if data is not None),
+            inputs=self.described_refs() if self.image_refs else (),
+            input_images=tuple(data for data in inputs if data is not None) if inputs else (),
             webhook_url=webhook_url,
             extra=extra_of(base_url),  # webhook bodies carry the URLs the client sees
         )
@@ -153,8 +153,9 @@ def parse_submit(
         return bad_request(describe(error))
     # Unknown fields are ignored as a gateway would: a stray "watermark" on 5.0 Lite or
     # "num_images" on byteplus must not change what is generated or charged.
+    known = operation.properties
     fields = {**operation.defaults}
-    fields.update((name, value) for name, value in body.items() if name in operation.properties)
+    fields.update({name: value for name, value in body.items() if name in known})
     if isinstance(fields.get("seed"), float):
         fields["seed"] = int(fields["seed"])  # JSON Schema counts 42.0 as an integer
     model = str(fields.get("model", operation.slug))
