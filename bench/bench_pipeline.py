@@ -13,7 +13,7 @@ a shared machine does not count; absolute numbers still drift, the multiples hol
   ``parse_submit``), so a profile's claims can be checked;
 - a status poll of a finished job (``pipeline.status``).
 
-The GC policy of the served mock runs too (``web/gc_policy.py``: a freeze every 1,000
+The GC policy of the served mock runs too (``web/gc_policy.py``: a freeze every 250
 calls), so the figures count the collector's work as a server would see it.
 
     .venv/bin/python bench/bench_pipeline.py [--rounds 15] [--batch 2000] [--profile]

@@ -113,12 +113,12 @@ async def _tick(state: MockState, gc_policy: GcPolicy) -> None:
         except Exception:  # a bug here must not stop every later webhook and job
             log.exception("the mock's ticker failed; carrying on")
         deadlines = [state.core.next_deadline(), state.webhooks.next_deadline()]
-        wait = TICK_CEILING
+        wait = gc_policy.next_look(TICK_CEILING)  # under load: soon enough for its freezes
         soonest = min((d for d in deadlines if d is not None), default=None)
         if soonest is not None:
             until = state.clock.real_seconds_until(soonest)
             if until is not None:
-                wait = min(TICK_CEILING, max(0.002, until))
+                wait = min(wait, max(0.002, until))
         await state.waker.sleep(wait)
 
 
@@ -134,7 +134,7 @@ def create_app(
     and commits every change to it (``mock_gateway.persistence``).
 
     ``owns_process`` (``mock-gateway serve``) lets the mock tune the process's cyclic GC
-    (``gc.freeze`` at start-up and every 1,000 calls, ``web/gc_policy.py``; the collector,
+    (``gc.freeze`` at start-up and every 250 calls, ``web/gc_policy.py``; the collector,
     off while ``cli.main`` starts up, is on from then on). A mock embedded
     in someone else's process (the pytest plugin, ``ServerThread``) leaves their GC alone:
     frozen objects that later become cyclic garbage are never reclaimed."""
