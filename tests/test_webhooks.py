@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 
-from gateway_helpers import KEY, T2I
+from gateway_helpers import KEY, T0, T2I
 from mock_gateway.config.settings import Settings
+from mock_gateway.pipeline.outcome import Advance, WebhookDue
+from mock_gateway.steering.clock import VirtualClock
+from mock_gateway.web.app import build_state
 from mock_helpers import Running, running
 from seedream_client import webhooks as client_webhooks
 from seedream_client._exceptions import WebhookVerificationError
@@ -179,3 +182,25 @@ async def test_filters_on_the_webhook_log() -> None:
     assert [d["url"] for d in blocked["webhooks"]] == ["http://example.com/hook"]
     assert mine["webhooks"] == []
     assert json.dumps(only_first)  # plain JSON all the way down
+
+
+class CountingWaker:
+    def __init__(self) -> None:
+        self.wakes = 0
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+
+def test_only_a_webhook_due_wakes_the_ticker() -> None:
+    """A job that finished without a webhook leaves the ticker nothing to do; under load
+    nearly every submit finishes one, and each wake cost a ticker pass."""
+    state = build_state(Settings.load(), clock=VirtualClock(start=T0, rate=0.0))
+    waker = CountingWaker()
+    state.waker = waker  # type: ignore[assignment]
+    state.carry_out(Advance(finished=3))
+    assert waker.wakes == 0
+    due = WebhookDue("seedream_x", "some-key", "http://127.0.0.1:9/hook", b"{}", T0)
+    state.carry_out(Advance(finished=1, webhooks=(due,)))
+    assert waker.wakes == 1
+    assert not state.webhooks.idle(T0)  # handed to the dispatcher, due now
