@@ -232,18 +232,26 @@ class ChangeTracker:
         if full or self._texts.get("journal") != text:
             batch.sections["journal"] = self._texts["journal"] = text
 
-    def _owe_webhooks(self, batch: Batch, queue: dict[str, Any]) -> None:
+    def _finished_with_webhook(self, batch: Batch) -> list[str]:
+        """The jobs this batch writes as finished that have a webhook to send."""
+        return [
+            rid
+            for rid, row in batch.jobs.items()
+            if row[3] is not None
+            and (known := self._written.get(rid)) is not None
+            and known.job.spec.webhook_url
+        ]
+
+    def _owe_webhooks(self, queue: dict[str, Any], hooked: list[str]) -> None:
         """A job that finished while a submit was between steps (its world advanced, the
         webhook not yet handed to the dispatcher) is saved as finished with no delivery:
         name it among the queue's ``unreported`` jobs, whose webhooks a restored mock
-        sends, until its delivery is queued (else a crash then would lose the callback)."""
+        sends, until its delivery is queued (else a crash then would lose the callback).
+        ``hooked``: ``_finished_with_webhook`` of the batch."""
         unreported = queue.get("unreported")
         if not isinstance(unreported, list):
             return
-        for rid, row in batch.jobs.items():
-            known = self._written.get(rid)
-            if row[3] is not None and known is not None and known.job.spec.webhook_url:
-                self._owed.add(rid)
+        self._owed.update(hooked)
         if not self._owed:
             return
         listed = set(unreported)
@@ -257,16 +265,13 @@ class ChangeTracker:
             elif known.status.terminal:
                 unreported.append(rid)
 
-    def _deferred(self, batch: Batch) -> set[str]:
+    def _deferred(self, hooked: list[str]) -> set[str]:
         """The lazy sections this batch may leave for later. Not the webhook log when a job
-        with a webhook finished in it (the delivery must be saved with the job, or it would
-        never be sent); not the RNG of a seeded mock (its ids must never repeat)."""
+        with a webhook finished in it (``hooked``: the delivery must be saved with the job,
+        or it would never be sent); not the RNG of a seeded mock (its ids must never
+        repeat)."""
         deferred = set(LAZY_SECTIONS)
-        if any(
-            row[3] is not None and self._written[rid].job.spec.webhook_url
-            for rid, row in batch.jobs.items()
-            if rid in self._written
-        ):
+        if hooked:
             deferred.discard("webhooks")
         if self.state.settings.core.seed is None:
             # Unseeded draws (jitter, seeds) are random anyway; encoding three generators
@@ -276,11 +281,12 @@ class ChangeTracker:
 
     def _sections(self, batch: Batch, full: bool) -> None:
         now = time.monotonic()
+        hooked = self._finished_with_webhook(batch)
         deferred: set[str] = set()
         if full or now - self._lazy_at >= LOG_SECONDS:
             self._lazy_at = now
         else:
-            deferred = self._deferred(batch)
+            deferred = self._deferred(hooked)
         for name in self.sections:
             if name in deferred:
                 continue
@@ -289,7 +295,7 @@ class ChangeTracker:
                 continue
             data = self.codec.section(self.state, name)
             if name == "queue" and isinstance(data, dict):
-                self._owe_webhooks(batch, data)
+                self._owe_webhooks(data, hooked)
             text = to_text(data)
             if full or self._texts.get(name) != text:
                 batch.sections[name] = text

@@ -222,7 +222,9 @@ class Prepared:
     hygiene: Hints
 
 
-def _read(state: MockState, data: Any) -> Prepared:
+def prepare(state: MockState, data: Any) -> Prepared:
+    """Check ``data`` whole and build what it describes, changing nothing; it reads only the
+    mock's configuration, so it may run in a worker thread (a big snapshot takes a while)."""
     if not isinstance(data, dict):
         raise SnapshotRefused(f"snapshot: must be a JSON object (got {type(data).__name__})")
     fields = Fields(data, "", (*REQUIRED, *SECTIONS))
@@ -296,12 +298,6 @@ def restore(state: MockState, data: Any) -> None:
     """Make ``state`` what ``data`` (a ``snapshot``) describes; ``SnapshotRefused`` (and no
     change at all) when any part of it does not fit."""
     install(state, prepare(state, data))
-
-
-def prepare(state: MockState, data: Any) -> Prepared:
-    """Check ``data`` whole and build what it describes, changing nothing; it reads only the
-    mock's configuration, so it may run in a worker thread (a big snapshot takes a while)."""
-    return _read(state, data)
 
 
 def install(state: MockState, parsed: Prepared) -> None:

@@ -18,10 +18,6 @@ from mock_gateway.persistence.codec_fields import (
     Fields,
     SnapshotRefused,
 )
-
-# ``entry_record`` lived here first and i17-store's change tracker imports it from here;
-# it belongs to ``codec_logs`` now (and is public as ``codec.entry_record``).
-from mock_gateway.persistence.codec_logs import entry_record as entry_record
 from mock_gateway.steering.faults import MAX_RULES, ActiveFault, FaultError, FaultSpec, parse_rule
 from mock_gateway.steering.webhooks import Attempt, Delivery, WebhookDispatcher
 
