@@ -17,7 +17,7 @@ from mock_gateway.persistence.codec_fields import (
 )
 from mock_gateway.persistence.codec_jobs import STATUSES
 from mock_gateway.steering.bounded import PATH_CAP, TEXT_CAP
-from mock_gateway.steering.hygiene import Hygiene, PollHint, SubmitHint
+from mock_gateway.steering.hygiene import Hygiene, PollHint, RetryHint, SubmitHint
 from mock_gateway.steering.journal import BODY_CAP, Entry, Flag, Journal, flag_json
 
 ENTRY_FIELDS = (
@@ -109,7 +109,6 @@ def read_journal(data: Any) -> tuple[list[Entry], int]:
 
 # -- client hygiene ----------------------------------------------------------------------
 
-RetryHint = tuple[tuple[str, str], tuple[float, int]]
 Hints = tuple[list[RetryHint], list[PollHint], list[SubmitHint]]
 HINT_ROWS = {
     "retry_after": ("key", "group", "not_before", "retry_after"),

@@ -55,10 +55,9 @@ class ByteBoundedLog(Generic[T]):
             total -= weights[0]
         items.append(item)
         weights.append(weight)
-        if total > self.max_bytes:
-            while total > self.max_bytes and len(items) > 1:
-                items.popleft()
-                total -= weights.popleft()
+        while total > self.max_bytes and len(items) > 1:
+            items.popleft()
+            total -= weights.popleft()
         self.total_bytes = total
 
     def __len__(self) -> int:

@@ -57,6 +57,8 @@ PollHint = tuple[tuple[str, str], tuple[float, str | None, float | None]]
 # can keep it (a collision only risks a false hint, and needs the same length and path).
 Fingerprint = tuple[str, int, int]
 SubmitHint = tuple[tuple[str, Fingerprint], float]
+# (key, rate-limit group) -> (when a retry is allowed, the Retry-After seconds given)
+RetryHint = tuple[tuple[str, str], tuple[float, int]]
 
 
 class Bounded(Generic[K, V]):
@@ -117,13 +119,13 @@ class Hygiene:
 
     def hints(
         self,
-    ) -> tuple[list[tuple[tuple[str, str], tuple[float, int]]], list[PollHint], list[SubmitHint]]:
+    ) -> tuple[list[RetryHint], list[PollHint], list[SubmitHint]]:
         """The Retry-After, poll and submit tables, oldest first (for snapshots)."""
         return self._retry_after.items(), self._polls.items(), self._submits.items()
 
     def restore_hints(
         self,
-        retry_after: list[tuple[tuple[str, str], tuple[float, int]]],
+        retry_after: list[RetryHint],
         polls: list[PollHint],
         submits: list[SubmitHint],
     ) -> None:

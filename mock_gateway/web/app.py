@@ -28,7 +28,12 @@ from mock_gateway.web.aborts import ClientDisconnect, client_disconnected
 from mock_gateway.web.asgi import MockApp
 from mock_gateway.web.gc_policy import GcPolicy
 from mock_gateway.web.inputs import RemoteInputs
-from mock_gateway.web.responses import gateway_error, not_found_route
+from mock_gateway.web.responses import (
+    MOCK_FAILED,
+    answer_response,
+    gateway_error,
+    not_found_route,
+)
 from mock_gateway.web.routes.control import control_routes
 from mock_gateway.web.routes.control_inspect import inspect_routes
 from mock_gateway.web.routes.gateway import gateway_routes
@@ -183,7 +188,7 @@ def create_app(
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return gateway_error(500, "Internal Server Error", "The mock failed unexpectedly.")
+        return answer_response(MOCK_FAILED)
 
     operations = list(state.schemas.submit_operations())
     control: list[BaseRoute] = (

@@ -29,7 +29,7 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mock_gateway.persistence.options import StateWriteError
-from mock_gateway.pipeline import Outcome, Pending, answers
+from mock_gateway.pipeline import Outcome, Pending
 from mock_gateway.pipeline.answers import Answer
 from mock_gateway.steering.journal import JournalNote
 from mock_gateway.validation.contract import Operation
@@ -38,6 +38,7 @@ from mock_gateway.web.aborts import CLIENT_DISCONNECTED, SHUTTING_DOWN, STOPPED
 from mock_gateway.web.fast_cycle import FastCycle, HotRoutes
 from mock_gateway.web.parse import KEY_HEADER, base_url_from, key_from
 from mock_gateway.web.persisted import unsaved_answer
+from mock_gateway.web.responses import MOCK_FAILED
 from mock_gateway.web.routes.gateway import carry_out
 
 log = logging.getLogger("mock_gateway")
@@ -45,7 +46,6 @@ log = logging.getLogger("mock_gateway")
 STATUS_PREFIX = "/v2/requests/status/"
 # Headers whose meaning the ASGI path handles (100-continue, upgrades, framing, proxies).
 HANDED_ON = frozenset({b"expect", b"upgrade", b"transfer-encoding", b"x-forwarded-proto"})
-MOCK_FAILED = answers.gateway_error(500, "Internal Server Error", "The mock failed unexpectedly.")
 STOPPING = Answer(503, SHUTTING_DOWN, (("connection", "close"),))
 
 
@@ -79,9 +79,8 @@ class FastProtocol(HttpToolsProtocol):
         self.headers = []
 
     def on_headers_complete(self) -> None:
-        # An answer given inside this feed may have armed the keep-alive timer; a request
-        # that follows in the same data must not be cut off by it.
-        self._unset_keepalive_if_required()
+        # (No keep-alive timer to unset, as uvicorn's does: the connection guard's
+        # on_response_complete, which this class runs under, never arms it.)
         cycle = None if self.hot is None else self._hot_cycle(self.hot)
         if cycle is None:
             if self.hot is not None:
@@ -132,9 +131,9 @@ class FastProtocol(HttpToolsProtocol):
         """The request as a ``FastCycle`` when it is a plain hot one, else None."""
         parser = self.parser
         method = parser.get_method()
-        if method not in (b"GET", b"POST") or self.expect_100_continue or self.root_path:
-            return None
-        if self.limit_concurrency is not None or parser.should_upgrade():
+        # (Expect and Upgrade headers are in HANDED_ON; a root path or a concurrency limit
+        # turns the fast path off for the whole server: web.server.GuardedServer.)
+        if method not in (b"GET", b"POST"):
             return None
         raw_url = self.url
         if raw_url == self._route_url and method == self._route_method:

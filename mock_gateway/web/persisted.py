@@ -67,7 +67,7 @@ def unsaved_answer(state: MockState, queued: Job | None, problem: Exception) -> 
     else:
         message = f"The change was made in memory but is not saved yet: {problem}."
     refused = answers.gateway_error(503, "Service Unavailable", message)
-    return Answer(refused.status, refused.body, (("Retry-After", "1"),))
+    return refused._replace(headers=(("Retry-After", "1"),))
 
 
 async def unsaved(request: Request, exc: Exception) -> Response:

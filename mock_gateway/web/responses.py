@@ -39,6 +39,10 @@ def gateway_error(status: int, error: str, message: str) -> Response:
     return answer_response(answers.gateway_error(status, error, message))
 
 
+# A bug in the mock: the app's error handler and the protocol fast path give this same 500.
+MOCK_FAILED = answers.gateway_error(500, "Internal Server Error", "The mock failed unexpectedly.")
+
+
 def not_found_route() -> Response:
     return answer_response(answers.apim_error(404, "Resource not found"))
 

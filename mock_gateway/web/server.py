@@ -311,7 +311,13 @@ class GuardedServer(uvicorn.Server):
                 self.max_connections,
                 limits.max_connections,
             )
-        hot = HotRoutes(app.mock_state) if limits.fast_path and isinstance(app, MockApp) else None
+        # uvicorn's ASGI cycle handles a root path and a concurrency limit; the fast path not
+        plain = not options.get("root_path") and options.get("limit_concurrency") is None
+        hot = (
+            HotRoutes(app.mock_state)
+            if limits.fast_path and plain and isinstance(app, MockApp)
+            else None
+        )
         protocol = guarded_protocol(limits, self.exhaustion, self.max_connections, hot)
         config = uvicorn.Config(
             app,

@@ -43,10 +43,7 @@ async def take_snapshot(request: Request) -> Response:
     if not isinstance(without, list) or any(name not in optional for name in without):
         raise BadInput(f"without: must be a list of sections from {', '.join(optional)}")
     state.advance()
-    data = snapshot(state)
-    for name in without:
-        data.pop(name, None)
-    return JSONBody(data)
+    return JSONBody(snapshot(state, without))
 
 
 def _checked(state: MockState, raw: bytes) -> Prepared:
