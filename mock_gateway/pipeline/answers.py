@@ -38,22 +38,24 @@ class Answer(NamedTuple):
     headers: Headers = ()
 
 
+# Compact JSON, like the gateway sends, in encoders built once (``json.dumps`` with options
+# builds one per call; every status body and answer is encoded here)
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_COMPACT_ASCII = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_json(content: Any) -> bytes:
     """Compact JSON, like the gateway sends."""
     try:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+        return _COMPACT.encode(content).encode()
     except UnicodeEncodeError:
         # A lone surrogate a client sent (the journal echoes bodies) has no UTF-8 form;
         # ASCII-escaped JSON still carries it faithfully (and ASCII is UTF-8).
-        return json.dumps(content, separators=(",", ":")).encode()
+        return _COMPACT_ASCII.encode(content).encode()
 
 
 def json_answer(status: int, content: Any, headers: Headers = ()) -> Answer:
     return Answer(status, encode_json(content), headers)
-
-
-# encode_json's options in an encoder built once, for the 202 of every submit
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def accepted(request_id: str, polling_url: str) -> Answer:

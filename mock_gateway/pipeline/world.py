@@ -28,9 +28,6 @@ from mock_gateway.steering.hygiene import Bounded, Hygiene
 from mock_gateway.validation.contract import RequestSchemas
 
 DEFAULT_CAPACITY = 4096  # jobs whose latest body is kept; a miss only costs one encoding
-# What advancing caused when no finished job has a webhook, for up to 63 finished jobs (a
-# busy mock finishes a job or two on most calls)
-ADVANCED = tuple(Advance(count) for count in range(64))
 
 
 class StatusBodies:
@@ -68,10 +65,7 @@ class World:
         finished = self.core.take_finished()
         if not finished:
             return STILL
-        webhooks = self._webhooks(finished, now)
-        if not webhooks and len(finished) < len(ADVANCED):
-            return ADVANCED[len(finished)]  # (frozen: shared, nothing built per call)
-        return Advance(len(finished), webhooks)
+        return Advance(len(finished), self._webhooks(finished, now))
 
     def _webhooks(self, finished: list[Job], now: float) -> tuple[WebhookDue, ...]:
         due = []
