@@ -44,7 +44,7 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadgen import Figures, Request, load, wrk_available
-from servers import Server, Stub, free_port, start, start_wiremock
+from servers import Server, Stub, free_port, start, start_on_free_port, start_wiremock
 
 T2I = "/seedream-5-0-lite-text-to-image/v1/seedream-5-0-lite-text-to-image-request"
 KEY = "bench-key"
@@ -129,9 +129,7 @@ def startup_figures(
     seconds: dict[str, list[float]] = {name: [] for name in commands}
     for number in range(rounds + 1):  # the first round warms the disk cache and .pyc files
         for name, (command, probe) in commands.items():
-            port = free_port()
-            server = start(name, [part.replace("{port}", str(port)) for part in command], port,
-                           probe)  # fmt: skip
+            server = start_on_free_port(name, command, probe)
             if number:
                 seconds[name].append(server.startup)
             server.stop()

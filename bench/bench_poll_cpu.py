@@ -21,13 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import CLOCK_TICKS, Server, free_port, start
+from bench_gateway import SUBMIT, fetch
+from servers import Server, free_port, start
 
-T2I = "/seedream-5-0-lite-text-to-image/v1/seedream-5-0-lite-text-to-image-request"
 CONFIG = """\
 [[keys]]
 key = "bench-key"
@@ -38,33 +37,21 @@ POLL_SCRIPT = 'wrk.headers["Ocp-Apim-Subscription-Key"] = "bench-key"\n'
 THIS = Path(sys.executable).with_name("mock-gateway")
 
 
-def cpu(server: Server) -> tuple[float, float]:
-    """User and system CPU seconds the server has used so far."""
-    fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
-
-
 def serve(name: str, executable: str, config: Path) -> tuple[Server, str]:
     """The server, and the status URL of a job it has finished."""
     port = free_port()
     command = [executable, "serve", "--port", str(port), "--config", str(config)]
     server = start(name, command, port, "/openapi.json")
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{T2I}",
-        data=b'{"prompt": "bench", "seed": 1}',
-        headers={"Content-Type": "application/json", "Ocp-Apim-Subscription-Key": "bench-key"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        request_id = json.load(answer)["request_id"]
+    request_id = json.loads(fetch(port, SUBMIT)[1])["request_id"]
     return server, f"http://127.0.0.1:{port}/v2/requests/status/{request_id}"
 
 
 def phase(server: Server, url: str, seconds: int, script: Path) -> tuple[float, float, float]:
     """One wrk phase: (requests per second, user and system microseconds per poll)."""
-    user, system = cpu(server)
+    user, system = server.cpu_times()
     command = ["wrk", "-t1", "-c32", f"-d{seconds}s", "-s", str(script), url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    user_after, system_after = cpu(server)
+    user_after, system_after = server.cpu_times()
     done = re.search(r"(\d+) requests in", output)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if done is None or rate is None or "Non-2xx" in output:

@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import free_port, start
+from bench_gateway import KEY, T2I, median_ratio
+from servers import start_on_free_port
 
-T2I = "/seedream-5-0-lite-text-to-image/v1/seedream-5-0-lite-text-to-image-request"
-KEY = "bench-key"
 CONFIG = f"""
 workers = 4
 [[keys]]
@@ -70,9 +69,8 @@ def timed_call(
 
 
 def one_start(command: list[str], probe: str, key: str | None, figures: Figures) -> None:
-    port = free_port()
-    server = start(command[0], [part.replace("{port}", str(port)) for part in command], port,
-                   probe)  # fmt: skip
+    server = start_on_free_port(command[0], command, probe)
+    port = server.port
     try:
         figures.startup.append(server.startup)
         figures.startup_cpu.append(server.startup_cpu)
@@ -86,10 +84,6 @@ def one_start(command: list[str], probe: str, key: str | None, figures: Figures)
             figures.poll.append(timed_call(port, "GET", status, key)[0])
     finally:
         server.stop()
-
-
-def median_ratio(a: list[float], b: list[float]) -> float:
-    return statistics.median(x / y for x, y in zip(a, b, strict=True))
 
 
 def main(args: argparse.Namespace) -> None:

@@ -56,8 +56,13 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU the process has used so far (all its threads)."""
+        user, system = self.cpu_times()
+        return user + system
+
+    def cpu_times(self) -> tuple[float, float]:
+        """User and system CPU seconds the process has used so far (all its threads)."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
 
     def cpu_seconds_exact(self) -> float:
         """The same to the nanosecond, from the scheduler's account of each thread (the
@@ -111,6 +116,12 @@ def start(name: str, command: list[str], port: int, probe: str, timeout: float =
     server = Server(name, process, port, time.perf_counter() - started)
     server.startup_cpu = server.cpu_seconds_exact()
     return server
+
+
+def start_on_free_port(name: str, command: list[str], probe: str) -> Server:
+    """``start`` on a free port of 127.0.0.1, put in place of ``{port}`` in ``command``."""
+    port = free_port()
+    return start(name, [part.replace("{port}", str(port)) for part in command], port, probe)
 
 
 def wiremock_jar() -> Path | None:

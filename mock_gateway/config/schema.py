@@ -4,7 +4,9 @@ A file is checked in two steps, as request bodies are (``validation/accept.py``)
 says yes or no for the few keywords ``CONFIG_SCHEMA`` uses, in microseconds, and only a file
 it refuses goes to jsonschema, which words every problem (and whose word is the rule: a
 refusal it does not confirm is no refusal). Importing jsonschema and building its validator
-took longer than the rest of a start-up with ``--config FILE`` after the imports.
+took longer than the rest of a start-up with ``--config FILE`` after the imports; and
+``accept.compile_acceptor`` (fastjsonschema), which answers request bodies that way, costs
+about 24 ms to import and compile on first use: a tenth of a start-up, for one file read once.
 """
 
 from __future__ import annotations
