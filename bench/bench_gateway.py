@@ -44,7 +44,7 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadgen import Figures, Request, load, wrk_available
-from servers import Server, Stub, free_port, start, start_on_free_port, start_wiremock
+from servers import Server, Stub, start_on_free_port, start_wiremock
 
 T2I = "/seedream-5-0-lite-text-to-image/v1/seedream-5-0-lite-text-to-image-request"
 KEY = "bench-key"
@@ -100,6 +100,12 @@ def fetch(port: int, request: Request) -> tuple[int, bytes]:
     )
     with urllib.request.urlopen(call, timeout=10) as response:
         return response.status, response.read()
+
+
+def status_of_new_job(server: Server) -> Request:
+    """A status poll of a job submitted to ``server`` now."""
+    accepted = json.loads(fetch(server.port, SUBMIT)[1])
+    return Request("GET", f"/v2/requests/status/{accepted['request_id']}", HEADERS)
 
 
 def jobs_of(server: Server) -> int:
@@ -173,29 +179,20 @@ async def main(args: argparse.Namespace) -> None:
         },
         args.startup_rounds,
     )
-    port = free_port()
-    command = [*serve[:-1], str(port), "--config", config.name]
-    mock = start("mock", command, port, "/_health")
+    configured = [*serve, "--config", config.name]
+    mock = start_on_free_port("mock", configured, "/_health")
+    port = mock.port
     wiremock: Server | None = None
     asgi: Server | None = None
     empty: Server | None = None
     try:
-        accepted = json.loads(fetch(port, SUBMIT)[1])
-        status = Request("GET", f"/v2/requests/status/{accepted['request_id']}", HEADERS)
+        status = status_of_new_job(mock)
         # the yardstick for the p99 with many jobs: the same mock, started the same way,
         # holding one finished job of its own while the other fills up
-        empty_port = free_port()
-        empty = start("mock (1 job)", [*serve[:-1], str(empty_port), "--config", config.name],
-                      empty_port, "/_health")  # fmt: skip
-        empty_accepted = json.loads(fetch(empty_port, SUBMIT)[1])
-        empty_status = Request("GET", f"/v2/requests/status/{empty_accepted['request_id']}",
-                               HEADERS)  # fmt: skip
-        asgi_port = free_port()
-        asgi_command = [*serve[:-1], str(asgi_port), "--config", config.name, "--no-fast-path"]
-        asgi = start("mock (ASGI path)", asgi_command, asgi_port, "/_health")
-        # the same job, finished, for the ASGI path's status polls
-        asgi_accepted = json.loads(fetch(asgi_port, SUBMIT)[1])
-        asgi_status = Request("GET", f"/v2/requests/status/{asgi_accepted['request_id']}", HEADERS)
+        empty = start_on_free_port("mock (1 job)", configured, "/_health")
+        empty_status = status_of_new_job(empty)
+        asgi = start_on_free_port("mock (ASGI path)", [*configured, "--no-fast-path"], "/_health")
+        asgi_status = status_of_new_job(asgi)  # the same job, for the ASGI path's polls
         time.sleep(2)  # let it complete: the stub serves the COMPLETED body
         _, status_body = fetch(port, status)
         _, submit_body = fetch(port, SUBMIT)
@@ -204,6 +201,8 @@ async def main(args: argparse.Namespace) -> None:
         )
         polls, submits, mixed = (0,), (1,), (1, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         both = [status, SUBMIT]
+        # what each server is sent (WireMock: the full mock's own requests)
+        calls = {mock.name: both, empty.name: [empty_status], asgi.name: [asgi_status, SUBMIT]}
         warmup = argparse.Namespace(**{**vars(args), "seconds": args.warmup})
         results: dict[str, Phase] = {}
         # worst latency and memory as finished jobs accumulate, from (nearly) none
@@ -219,19 +218,17 @@ async def main(args: argparse.Namespace) -> None:
         results[f"mock 9 polls : 1 submit, {jobs} jobs"] = await phase(mock, both, mixed, args)
 
         # status p99: the full mock and the one-job mock take turns under the same load
-        await phase(empty, [empty_status], polls, warmup)  # the full one warmed as it filled
+        await phase(empty, calls[empty.name], polls, warmup)  # the full one warmed as it filled
         p99_rounds: dict[str, list[Phase]] = {mock.name: [], empty.name: []}
         for order in taking_turns(empty, mock, args.p99_rounds):
             for server in order:
-                calls_of = both if server is mock else [empty_status]
-                p99_rounds[server.name].append(await phase(server, calls_of, polls, args))
+                p99_rounds[server.name].append(await phase(server, calls[server.name], polls, args))
         full_rounds, empty_rounds = p99_rounds[mock.name], p99_rounds[empty.name]
         results["mock status poll, 1 job"] = median_phase(empty_rounds)
         results[f"mock status poll, {jobs} jobs"] = median_phase(full_rounds)
 
         # against WireMock: the servers take turns, and ratios are taken round by round
         servers = [server for server in (mock, asgi, wiremock) if server is not None]
-        calls = {asgi.name: [asgi_status, SUBMIT]}
         for server in servers:  # the same warm-up for each: the JVM compiles meanwhile
             await phase(server, calls.get(server.name, both), polls, warmup)
             await phase(server, calls.get(server.name, both), submits, warmup)
