@@ -38,13 +38,14 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadgen import Figures, Request, load, wrk_available
-from servers import Server, Stub, start_on_free_port, start_wiremock
+from servers import Server, Stub, settle, start_on_free_port, start_wiremock
 
 T2I = "/seedream-5-0-lite-text-to-image/v1/seedream-5-0-lite-text-to-image-request"
 KEY = "bench-key"
@@ -71,9 +72,31 @@ class Phase:
         return self.figures.requests / self.cpu if self.cpu else float("nan")
 
 
+@dataclass
+class Quiet:
+    """The servers started so far: a measured phase begins once all of them are idle."""
+
+    servers: list[Server] = field(default_factory=list)
+    waits: list[float] = field(default_factory=list)
+
+    def wait(self) -> None:
+        self.waits.append(settle(self.servers))
+
+    def summary(self) -> str:
+        longest = max(self.waits, default=0.0)
+        return (f"each phase began once every server was idle (< 5 % of a core): waited"
+                f" {sum(self.waits):.1f} s in all, at most {longest:.1f} s")  # fmt: skip
+
+
 async def phase(
-    server: Server, requests: list[Request], pattern: tuple[int, ...], args: argparse.Namespace
+    server: Server,
+    requests: list[Request],
+    pattern: tuple[int, ...],
+    args: argparse.Namespace,
+    quiet: Quiet | None = None,
 ) -> Phase:
+    if quiet is not None:
+        quiet.wait()
     before = server.cpu_seconds()
     figures = await load(
         server.port, requests, pattern, connections=args.connections, seconds=args.seconds
@@ -150,11 +173,12 @@ def median_phase(phases: list[Phase]) -> Phase:
     return sorted(phases, key=lambda result: result.figures.rps)[len(phases) // 2]
 
 
-def taking_turns(first: T, second: T, rounds: int) -> list[tuple[T, T]]:
-    """The order of each round: ``first`` leads in even rounds, ``second`` in odd ones, so
-    neither is always measured right after the other (or after a fill) when the machine
-    drifts within a round."""
-    return [(first, second) if number % 2 == 0 else (second, first) for number in range(rounds)]
+def taking_turns(servers: Sequence[T], rounds: int) -> list[list[T]]:
+    """The order of each round: round ``n`` starts with server ``n`` (modulo their number)
+    and goes on in turn, so none is always measured right after the same other one (or
+    after a fill) when the machine drifts within a round."""
+    count = len(servers)
+    return [[*servers[n % count :], *servers[: n % count]] for n in range(rounds)]
 
 
 def p99_growth(full: list[Phase], empty: list[Phase]) -> float:
@@ -199,6 +223,7 @@ async def main(args: argparse.Namespace) -> None:
         wiremock = start_wiremock(
             [Stub("GET", status.path, 200, status_body), Stub("POST", T2I, 202, submit_body)]
         )
+        quiet = Quiet([mock, empty, asgi, *([wiremock] if wiremock else [])])
         polls, submits, mixed = (0,), (1,), (1, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         both = [status, SUBMIT]
         # what each server is sent (WireMock: the full mock's own requests)
@@ -207,7 +232,7 @@ async def main(args: argparse.Namespace) -> None:
         results: dict[str, Phase] = {}
         # worst latency and memory as finished jobs accumulate, from (nearly) none
         await phase(mock, both, polls, warmup)
-        results["mock 9 polls : 1 submit"] = await phase(mock, both, mixed, args)
+        results["mock 9 polls : 1 submit"] = await phase(mock, both, mixed, args, quiet)
         time.sleep(2)  # the submits so far finish
         jobs_before, rss_before = jobs_of(mock), mock.rss_bytes()
         await fill(mock, both, args)
@@ -215,14 +240,16 @@ async def main(args: argparse.Namespace) -> None:
         jobs = jobs_of(mock)
         added = max(1, jobs - jobs_before)
         per_job = (mock.rss_bytes() - rss_before) / added
-        results[f"mock 9 polls : 1 submit, {jobs} jobs"] = await phase(mock, both, mixed, args)
+        mixed_full = await phase(mock, both, mixed, args, quiet)
+        results[f"mock 9 polls : 1 submit, {jobs} jobs"] = mixed_full
 
         # status p99: the full mock and the one-job mock take turns under the same load
         await phase(empty, calls[empty.name], polls, warmup)  # the full one warmed as it filled
         p99_rounds: dict[str, list[Phase]] = {mock.name: [], empty.name: []}
-        for order in taking_turns(empty, mock, args.p99_rounds):
+        for order in taking_turns([empty, mock], args.p99_rounds):
             for server in order:
-                p99_rounds[server.name].append(await phase(server, calls[server.name], polls, args))
+                polled = await phase(server, calls[server.name], polls, args, quiet)
+                p99_rounds[server.name].append(polled)
         full_rounds, empty_rounds = p99_rounds[mock.name], p99_rounds[empty.name]
         results["mock status poll, 1 job"] = median_phase(empty_rounds)
         results[f"mock status poll, {jobs} jobs"] = median_phase(full_rounds)
@@ -233,10 +260,11 @@ async def main(args: argparse.Namespace) -> None:
             await phase(server, calls.get(server.name, both), polls, warmup)
             await phase(server, calls.get(server.name, both), submits, warmup)
         rounds: dict[str, list[Phase]] = {}
-        for _ in range(args.rounds):
+        for order in taking_turns(servers, args.rounds):
             for kind, pattern in (("status poll", polls), ("submit", submits)):
-                for server in servers:
-                    result = await phase(server, calls.get(server.name, both), pattern, args)
+                for server in order:
+                    sent = calls.get(server.name, both)
+                    result = await phase(server, sent, pattern, args, quiet)
                     rounds.setdefault(f"{server.name} {kind}", []).append(result)
         results |= {name: median_phase(phases) for name, phases in rounds.items()}
 
@@ -255,6 +283,7 @@ async def main(args: argparse.Namespace) -> None:
             for full, one in zip(full_rounds, empty_rounds, strict=True)
         )
         print(f"  status p99, {jobs} jobs / 1 job, round by round: {shown}")
+        print(f"  {quiet.summary()}")
 
         def ratio(name: str, per_cpu: bool = False, against: str = "WireMock") -> float | None:
             ours, theirs = rounds[f"mock {name}"], rounds.get(f"{against} {name}")

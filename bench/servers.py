@@ -18,6 +18,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +88,38 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+
+
+QUIET_SHARE = 0.05  # of one core: a server using less than this is idle
+QUIET_WINDOW = 0.2  # seconds each look at the servers' CPU spans
+QUIET_LIMIT = 30.0  # seconds: a server still busy by then is measured anyway
+
+
+def settle(
+    servers: Sequence[Server],
+    *,
+    window: float = QUIET_WINDOW,
+    share: float = QUIET_SHARE,
+    limit: float = QUIET_LIMIT,
+    sleep: Callable[[float], None] = time.sleep,
+) -> float:
+    """Wait until every server in ``servers`` is idle (below ``share`` of a core over one
+    ``window``), at most ``limit`` seconds; returns how long it waited.
+
+    After a load phase the JVM keeps a whole core busy compiling for up to seconds (measured:
+    2.7 s after WireMock's first 3 s phase), so the next phase, whoever's it is, would share a
+    core with it and with wrk. Each phase starts on a quiet machine instead."""
+    waited = 0.0
+    before = [server.cpu_seconds_exact() for server in servers]
+    while waited < limit:
+        sleep(window)
+        waited += window
+        now = [server.cpu_seconds_exact() for server in servers]
+        used = [after - earlier for after, earlier in zip(now, before, strict=True)]
+        if all(seconds < share * window for seconds in used):
+            return waited
+        before = now
+    return waited
 
 
 def server_environment() -> dict[str, str]:

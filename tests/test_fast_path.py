@@ -497,8 +497,98 @@ CORPUS: list[tuple[str, Step]] = [
     ("submit drop", fault({"drop_connection": True, "times": 1, "endpoint": "submit"})),
     ("dropped submit", one(submit(body={"prompt": "q"}), "POST", ends=True)),
     ("bad version (505)", one(request("GET", "/v2/requests/status/x", version="9.9"), ends=True)),
+    # the same bytes again on one connection are answered from their parse (a replay):
+    # decided anew every time, and parsed again when anything differs
+    (
+        "the same poll thrice, in turn",
+        with_ids(lambda ids: ([poll(ids["a"])] * 3, ["GET"] * 3), gap=0.05),
+    ),
+    (
+        "the same submit thrice, in turn",
+        lambda port, ids: exchange(
+            port, [submit(body={"prompt": "again"})] * 3, ["POST"] * 3, gap=0.05
+        ),
+    ),
+    ("a job to poll again", remember("again", submit(body={"prompt": "replayed", "seed": 21}))),
+    ("the same bytes while the world changes", lambda port, ids: same_bytes_again(port, ids)),
     ("the journal", lambda port, ids: control(port, "GET", "/_mock/requests?limit=1000")),
 ]
+
+
+def same_bytes_again(port: int, ids: dict[str, str]) -> list[Any]:
+    """One connection polls one job with the same bytes while the clock moves, a fault
+    fires and the key runs out of rate; then sends those bytes split, and twice at once."""
+    chunk = poll(ids["again"])
+    seen: list[Any] = []
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        reader = Reader(sock)
+
+        def ask(*parts: bytes, answers: int = 1) -> None:
+            for part in parts:
+                sock.sendall(part)
+                time.sleep(0.05)
+            seen.extend(reader.reply("GET") for _ in range(answers))
+
+        ask(chunk)
+        for between in (
+            advance(0.5),
+            advance(5),
+            fault({"status": 503, "times": 1, "endpoint": "status"}),
+            fault({"latency_ms": 100, "times": 1, "endpoint": "status"}),
+            fault({"status": 429, "retry_after": 3, "times": 1, "endpoint": "status"}),
+        ):
+            seen.append(between(port, ids))
+            ask(chunk)
+            ask(chunk)
+        ask(chunk[:10], chunk[10:])
+        ask(chunk)
+        ask(chunk * 2, answers=2)
+        ask(chunk)
+        ask(chunk[:-2], answers=0)  # no answer yet: the head is not complete
+        seen.append(reader.buffer)
+        ask(chunk[-2:] + chunk, answers=0)
+        seen.extend(reader.reply("GET") for _ in range(2))
+    return seen
+
+
+def test_the_same_bytes_again_are_not_parsed_again() -> None:
+    """Without feeding the parser: a replay is what the differential corpus cannot see."""
+    with serving(fast_path=True) as server:
+        hot = hot_routes(server)
+        fed: list[bytes] = []
+        protocol_class: Any = server.thread.server.config.http_protocol_class
+        original = protocol_class.data_received
+
+        def counting(self: Any, data: bytes) -> None:
+            parser = self.parser
+            feed = parser.feed_data
+
+            class Counting:
+                def __getattr__(self, name: str) -> Any:
+                    return getattr(parser, name)
+
+                def feed_data(self, chunk: bytes) -> None:
+                    fed.append(chunk)
+                    feed(chunk)
+
+            self.parser = Counting()
+            try:
+                original(self, data)
+            finally:
+                self.parser = parser
+
+        protocol_class.data_received = counting
+        try:
+            (reply,) = exchange(server.thread.port, [submit(body={"prompt": "r"})], ["POST"])[:1]
+            chunk = poll(accepted_id(reply))
+            replies = exchange(server.thread.port, [chunk] * 3, ["GET"] * 3, gap=0.05)
+        finally:
+            protocol_class.data_received = original
+        assert [reply[0] for reply in replies[:3]] == ["HTTP/1.1 200 OK"] * 3
+        assert fed.count(chunk) == 1  # the two after it were replayed
+        assert hot is not None
+        polled = server.state.journal.select(JournalFilter(path="/v2/requests/status/"))
+        assert len(polled) == 3  # each one journaled
 
 
 def hot_routes(server: Server) -> Any:

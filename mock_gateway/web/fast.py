@@ -11,6 +11,12 @@ base URL from Host. Anything unusual goes down uvicorn's ASGI path unchanged: ot
 routes and methods, ``Expect``, an upgrade, a chunked, undeclared, oversized or wrongly
 typed body (``web.parse`` answers those), ``X-Forwarded-Proto``, a percent-escaped path.
 
+A connection that sends the very bytes it sent last (a poller polling one job, a retried
+submit) is answered from the parse of those bytes without feeding the parser again: when
+the last data held exactly one hot request, parsed whole, the same bytes parse the same way
+and leave the parser where it was. Only the parse is reused; the request is decided, answered
+and journaled anew.
+
 An answer that cannot be given at once (a ``Pending`` step, an injected latency, a commit
 to wait for, a client that does not read) is finished in a task; meanwhile the connection
 behaves like uvicorn's request cycle: later pipelined requests wait their turn, reading
@@ -65,8 +71,52 @@ class FastProtocol(HttpToolsProtocol):
     _route_url = b""
     _route_method = b""
     _route: tuple[str, bytes, Operation | None, str] = ("", b"", None, "")
+    # The last data received when it held exactly one plain hot request, and that request's
+    # parse (``FastCycle``'s arguments, and its body): the same bytes again are replayed.
+    _replay_data: bytes | None = None
+    _replay: tuple[tuple[Any, ...], bytes] | None = None
+    _parsed: tuple[Any, ...] | None = None  # the last hot head parsed, as cycle arguments
+    _begun = 0  # requests begun within the data being parsed
 
     # httptools callbacks
+
+    def data_received(self, data: bytes) -> None:
+        replay = self._replay
+        if replay is not None and data == self._replay_data:
+            cycle: object = self.cycle
+            if isinstance(cycle, FastCycle) and cycle.response_complete and not self.pipeline:
+                self._answer_again(*replay)
+                return
+        self._replay_data = self._replay = self._parsed = None
+        self._begun = 0
+        self.before_parse(data)
+        super().data_received(data)
+        cycle = self.cycle
+        if (
+            self._begun == 1  # one request, from its first byte: parsed whole below
+            and self._parsed is not None
+            and isinstance(cycle, FastCycle)
+            and not cycle.more_body  # ... to its last byte
+            and not self.transport.is_closing()
+        ):
+            self._replay_data, self._replay = data, (self._parsed, bytes(cycle.body))
+
+    def _answer_again(self, arguments: tuple[Any, ...], body: bytes) -> None:
+        """What parsing the replayed bytes would do: the head's callbacks, then the body's."""
+        self.head_parsed()
+        cycle = FastCycle(*arguments)
+        cycle.body = body
+        cycle.more_body = False
+        self.cycle = cast(Any, cycle)
+        self._take_turn(cycle)
+        self._answer(cycle)
+
+    def before_parse(self, data: bytes) -> None:
+        """``data`` is about to be parsed (a subclass that times heads starts the clock;
+        a replay is never parsed, and its head is complete at once)."""
+
+    def head_parsed(self) -> None:
+        """A request head is complete (a subclass that times heads stops the clock)."""
 
     def on_message_begin(self) -> None:
         if self.hot is None:
@@ -74,6 +124,7 @@ class FastProtocol(HttpToolsProtocol):
             return
         # uvicorn's, without the ASGI scope: a hot request never uses it, so it is built
         # (as uvicorn builds it) only for a request that goes down the ASGI path.
+        self._begun += 1
         self.url = b""
         self.expect_100_continue = False
         self.headers = []
@@ -173,7 +224,7 @@ class FastProtocol(HttpToolsProtocol):
                 self.server,
                 "",
             )
-        return FastCycle(
+        parsed = self._parsed = (
             method.decode("ascii"),
             path,
             query,
@@ -185,6 +236,7 @@ class FastProtocol(HttpToolsProtocol):
             version,
             version != "1.0" and parser.should_keep_alive(),
         )
+        return FastCycle(*parsed)
 
     def _begin_scope(self) -> None:
         """The ASGI scope uvicorn's ``on_message_begin`` would have built."""

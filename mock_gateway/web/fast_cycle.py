@@ -128,7 +128,7 @@ class FastCycle:
         self.operation = operation  # None: a status poll of request ``target``
         self.target, self.key, self.base, self.webhook = target, key, base, webhook
         self.http_version, self.keep_alive = http_version, keep_alive
-        self.body = bytearray()
+        self.body: bytes | bytearray = bytearray()  # bytes: a replayed request's (fast.py)
         self.more_body = True
         self.response_complete = self.disconnected = False
         self.turn = False  # no earlier answer on this connection is outstanding

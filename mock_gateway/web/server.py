@@ -192,22 +192,24 @@ def guarded_protocol(
                 exhaustion.accepted()
             self._close_after(limits.idle_timeout)
 
-        def data_received(self, data: bytes) -> None:
+        def before_parse(self, data: bytes) -> None:
             if not self._timing_head and (self.cycle is None or self.cycle.response_complete):
                 self._timing_head = True
                 self._close_after(limits.header_timeout)
             self._last_data = data
-            super().data_received(data)
 
         def on_headers_complete(self) -> None:
-            self._timing_head = False
-            self._deadline = None
+            self.head_parsed()
             version = self.parser.get_http_version()
             if version not in SUPPORTED_VERSIONS:
                 self.send_unsupported_version()
                 return
             self.head_version = version  # the fast path reads it (httptools builds a new str)
             super().on_headers_complete()
+
+        def head_parsed(self) -> None:
+            self._timing_head = False
+            self._deadline = None
 
         def on_response_complete(self) -> None:
             # uvicorn's, with the idle deadline in place of its keep-alive timer
