@@ -6,6 +6,7 @@ cause that needs the event loop: webhook deliveries, waking the ticker.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -42,20 +43,34 @@ class Durability(Protocol):
 
 
 class Waker:
-    """Lets a request (a clock step, a new webhook) cut the ticker's sleep short."""
+    """Lets a request (a clock step, a new webhook) cut the ticker's sleep short.
+
+    asyncio's own future and timer: an anyio ``Event`` under ``move_on_after`` cost about
+    13 us a sleep against 3 us, and under load the ticker sleeps hundreds of times a second.
+    The mock only runs on asyncio (uvicorn's loop, uvloop or not)."""
 
     def __init__(self) -> None:
-        self._event: anyio.Event | None = None
+        self._woken: asyncio.Future[None] | None = None
 
     def wake(self) -> None:
-        if self._event is not None:
-            self._event.set()
+        woken = self._woken
+        if woken is not None and not woken.done():
+            woken.set_result(None)
 
     async def sleep(self, seconds: float) -> None:
-        self._event = anyio.Event()
-        with anyio.move_on_after(seconds):
-            await self._event.wait()
-        self._event = None
+        loop = asyncio.get_running_loop()
+        woken = self._woken = loop.create_future()
+        timer = loop.call_later(seconds, _resolve, woken)
+        try:
+            await woken
+        finally:
+            timer.cancel()
+            self._woken = None
+
+
+def _resolve(woken: asyncio.Future[None]) -> None:
+    if not woken.done():
+        woken.set_result(None)
 
 
 @dataclass(eq=False)
