@@ -108,3 +108,25 @@ async def test_an_identical_submit_resent_within_seconds_is_flagged(
         assert await kinds(mock) == ["duplicate-submit", "duplicate-submit"]
     lines = [record.getMessage() for record in caplog.records]
     assert len(lines) == 1 and "double charge" in lines[0]  # the log says it once per key
+
+
+def test_polling_on_after_a_terminal_status_reuses_one_flag() -> None:
+    """The flag of a client polling on is built once per job and status: polling on makes
+    no new objects for the cyclic GC to walk, and the journal says the same thing."""
+    from mock_gateway.steering.hygiene import Hygiene
+    from mock_gateway.steering.journal import flag_json
+
+    hygiene = Hygiene(min_poll_seconds=5, duplicate_window_seconds=60, capacity=100)
+    assert hygiene.poll("k", "job", 0.0, "COMPLETED") is None
+    first = hygiene.poll("k", "job", 10.0, "COMPLETED")
+    again = hygiene.poll("k", "job", 20.0, "COMPLETED")
+    assert first is not None and again is first
+    assert flag_json(first)["kind"] == "poll-after-terminal"
+    assert "polled job again after it had reported COMPLETED" in flag_json(first)["message"]
+    other = hygiene.poll("k", "other-job", 0.0, "FAILED")
+    assert other is None and hygiene.poll("k2", "job", 30.0, "COMPLETED") is None
+    hygiene.clear()
+    assert hygiene.poll("k", "job", 40.0, "FAILED") is None  # forgotten with the rest
+    failed = hygiene.poll("k", "job", 50.0, "FAILED")
+    assert failed is not None and failed is not first
+    assert "reported FAILED" in flag_json(failed)["message"]

@@ -112,9 +112,15 @@ class Hygiene:
         )
         self._submits: Bounded[tuple[str, Fingerprint], float] = Bounded(capacity)
         self._logged: Bounded[tuple[str, str], bool] = Bounded(1000)
+        # (key, request id) -> the poll-after-terminal flag it was last given: a client
+        # polling on gets the same flag object every time, not three new tuples for the
+        # cyclic GC to walk on each poll (web/gc_policy.py)
+        self._after_terminal: Bounded[tuple[str, str], Flag] = Bounded(capacity)
 
     def clear(self) -> None:
-        for table in (self._retry_after, self._polls, self._submits, self._logged):
+        tables = (self._retry_after, self._polls, self._submits, self._logged,
+                  self._after_terminal)  # fmt: skip
+        for table in tables:
             table.clear()
 
     def hints(
@@ -166,15 +172,21 @@ class Hygiene:
     def poll(self, key: str, request_id: str, now: float, status: str | None) -> Flag | None:
         """One status poll answered with ``status`` (None: unknown request)."""
         key, request_id = clip(key), clip(request_id)
-        previous = self._polls.get((key, request_id))
+        polled = (key, request_id)
+        previous = self._polls.get(polled)
         if previous is None:
-            self._polls.put((key, request_id), (now, status, None))
+            self._polls.put(polled, (now, status, None))
             return None
         last_time, last_status, last_gap = previous
         gap = now - last_time
-        self._polls.put((key, request_id), (now, status, gap))
+        self._polls.put(polled, (now, status, gap))
         if last_status in TERMINAL_STATUSES:  # a StrEnum set: plain strings match
-            return self._warn(key, "poll-after-terminal", AFTER_TERMINAL, request_id, last_status)
+            flag = self._after_terminal.get(polled)
+            if flag is None or flag[2][1] != last_status:
+                flag = self._warn(key, "poll-after-terminal", AFTER_TERMINAL, request_id,
+                                  last_status)  # fmt: skip
+                self._after_terminal.put(polled, flag)
+            return flag
         if self._sustained_fast(gap, last_gap):
             return self._warn(
                 key, "poll-too-fast", TOO_FAST, request_id, gap, last_gap, self.min_poll_seconds
