@@ -26,6 +26,7 @@ from mock_gateway.steering.clock import VirtualClock
 from mock_gateway.steering.journal import JournalFilter
 from mock_gateway.testing.server_thread import ServerThread
 from mock_gateway.web.app import create_app
+from mock_gateway.web.fast import REPLAY_BYTES
 from mock_gateway.web.fast_cycle import FastCycle, HotRoutes, render
 from mock_gateway.web.server import ConnectionLimits
 from mock_gateway.web.state import MockState
@@ -551,44 +552,62 @@ def same_bytes_again(port: int, ids: dict[str, str]) -> list[Any]:
     return seen
 
 
+@contextmanager
+def counting_feeds(server: Server) -> Iterator[list[bytes]]:
+    """Every chunk the server's protocol feeds its parser, while the block runs."""
+    fed: list[bytes] = []
+    protocol_class: Any = server.thread.server.config.http_protocol_class
+    original = protocol_class.data_received
+
+    def counting(self: Any, data: bytes) -> None:
+        parser = self.parser
+        feed = parser.feed_data
+
+        class Counting:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(parser, name)
+
+            def feed_data(self, chunk: bytes) -> None:
+                fed.append(chunk)
+                feed(chunk)
+
+        self.parser = Counting()
+        try:
+            original(self, data)
+        finally:
+            self.parser = parser
+
+    protocol_class.data_received = counting
+    try:
+        yield fed
+    finally:
+        protocol_class.data_received = original
+
+
 def test_the_same_bytes_again_are_not_parsed_again() -> None:
     """Without feeding the parser: a replay is what the differential corpus cannot see."""
-    with serving(fast_path=True) as server:
-        hot = hot_routes(server)
-        fed: list[bytes] = []
-        protocol_class: Any = server.thread.server.config.http_protocol_class
-        original = protocol_class.data_received
-
-        def counting(self: Any, data: bytes) -> None:
-            parser = self.parser
-            feed = parser.feed_data
-
-            class Counting:
-                def __getattr__(self, name: str) -> Any:
-                    return getattr(parser, name)
-
-                def feed_data(self, chunk: bytes) -> None:
-                    fed.append(chunk)
-                    feed(chunk)
-
-            self.parser = Counting()
-            try:
-                original(self, data)
-            finally:
-                self.parser = parser
-
-        protocol_class.data_received = counting
-        try:
-            (reply,) = exchange(server.thread.port, [submit(body={"prompt": "r"})], ["POST"])[:1]
-            chunk = poll(accepted_id(reply))
-            replies = exchange(server.thread.port, [chunk] * 3, ["GET"] * 3, gap=0.05)
-        finally:
-            protocol_class.data_received = original
+    with serving(fast_path=True) as server, counting_feeds(server) as fed:
+        (reply,) = exchange(server.thread.port, [submit(body={"prompt": "r"})], ["POST"])[:1]
+        chunk = poll(accepted_id(reply))
+        replies = exchange(server.thread.port, [chunk] * 3, ["GET"] * 3, gap=0.05)
         assert [reply[0] for reply in replies[:3]] == ["HTTP/1.1 200 OK"] * 3
         assert fed.count(chunk) == 1  # the two after it were replayed
-        assert hot is not None
         polled = server.state.journal.select(JournalFilter(path="/v2/requests/status/"))
         assert len(polled) == 3  # each one journaled
+
+
+def test_a_big_request_is_parsed_every_time() -> None:
+    """A connection keeps at most REPLAY_BYTES of its last data to compare the next with."""
+    settings = Settings.load(seed=7, timing="manual")
+    app = create_app(settings, clock=VirtualClock(rate=0.0, start=START))
+    with ServerThread(app) as thread:
+        server = Server(thread, app.state.mock)
+        big = submit(body={"prompt": "big", "padding": "x" * 20_000})
+        assert len(big) > REPLAY_BYTES
+        with counting_feeds(server) as fed:
+            replies = exchange(thread.port, [big] * 2, ["POST"] * 2, gap=0.1)
+        assert [reply[0] for reply in replies[:2]] == ["HTTP/1.1 202 Accepted"] * 2
+        assert b"".join(fed) == big * 2
 
 
 def hot_routes(server: Server) -> Any:

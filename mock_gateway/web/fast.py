@@ -53,6 +53,9 @@ STATUS_PREFIX = "/v2/requests/status/"
 # Headers whose meaning the ASGI path handles (100-continue, upgrades, framing, proxies).
 HANDED_ON = frozenset({b"expect", b"upgrade", b"transfer-encoding", b"x-forwarded-proto"})
 STOPPING = Answer(503, SHUTTING_DOWN, (("connection", "close"),))
+# The most a connection keeps of its last data for a replay: a poll is a few hundred bytes,
+# a submit a few KB; a connection does not hold a big body only to compare the next with it.
+REPLAY_BYTES = 16 * 1024
 
 
 class FastProtocol(HttpToolsProtocol):
@@ -94,6 +97,7 @@ class FastProtocol(HttpToolsProtocol):
         cycle = self.cycle
         if (
             self._begun == 1  # one request, from its first byte: parsed whole below
+            and len(data) <= REPLAY_BYTES
             and self._parsed is not None
             and isinstance(cycle, FastCycle)
             and not cycle.more_body  # ... to its last byte
