@@ -11,7 +11,8 @@ a shared machine does not count; absolute numbers still drift, the multiples hol
   the operation takes one), through ``pipeline.submit`` as the HTTP layer calls it;
 - the body steps of a submit on their own (strict JSON parse, schema check, the whole
   ``parse_submit``), so a profile's claims can be checked;
-- a status poll of a finished job (``pipeline.status``).
+- a status poll of a finished job (``pipeline.status``);
+- a text-to-image submit whose prompt differs every time, as a real client's does.
 
 The GC policy of the served mock runs too (``web/gc_policy.py``: a freeze every 250
 calls), so the figures count the collector's work as a server would see it.
@@ -131,9 +132,22 @@ def main(args: argparse.Namespace) -> None:
     }
     for operation_id in BODIES:
         steps[f"submit {operation_id}"] = submitter(operation_id)
+    counter = iter(range(10**9))
+
+    def new_prompt() -> object:
+        # what a real client sends: every body new, so the duplicate-submit table fills to
+        # its capacity (the journal size) and makes room for each one
+        body = b'{"prompt": "a red bicycle, take %d"}' % next(counter)
+        outcome = submit(world, SubmitCall(KEY, t2i, body, None, BASE), now())
+        assert isinstance(outcome, Outcome) and outcome.answer.status == 202, outcome
+        return outcome
+
+    steps["submit, a new prompt each time"] = new_prompt
     for work in steps.values():  # warm up: compiled validators, caches, bytecode
         for _ in range(200):
             work()
+    for _ in range(Settings.load(**CONFIG).journal_size):
+        new_prompt()  # the duplicate-submit table full, as after the first minutes of a run
     if args.profile:
         profile = cProfile.Profile()
         work = steps["submit liteTextToImageSubmit"]

@@ -130,3 +130,21 @@ def test_polling_on_after_a_terminal_status_reuses_one_flag() -> None:
     failed = hygiene.poll("k", "job", 50.0, "FAILED")
     assert failed is not None and failed is not first
     assert "reported FAILED" in flag_json(failed)["message"]
+
+
+def test_a_bounded_table_forgets_its_oldest_first() -> None:
+    from mock_gateway.steering.hygiene import Bounded
+
+    table: Bounded[str, int] = Bounded(3)
+    for number, key in enumerate("abcd"):
+        table.put(key, number)
+    assert table.items() == [("b", 1), ("c", 2), ("d", 3)]  # "a" went first
+    table.put("b", 10)  # a key it holds keeps its place
+    assert table.swap("e", 4) is None
+    assert table.items() == [("c", 2), ("d", 3), ("e", 4)]  # so "b" was the oldest
+    assert table.swap("d", 30) == 3
+    table.pop("c")
+    table.pop("missing")
+    table.put("f", 5)
+    assert table.items() == [("d", 30), ("e", 4), ("f", 5)]
+    assert table.get("c") is None and table.get("f") == 5
