@@ -24,13 +24,6 @@ from mock_gateway.validation.rejection import Rejection, bad_request
 MAX_SEPARATORS = 100_000
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-# What a body needs for Python's reading to give a non-finite float: a NaN or Infinity token,
-# an exponent (1e999), or 309 digits before a point (a double's largest is 1.8e308). A body
-# without any of these (nearly every one) is not walked value by value. Only a small body
-# is searched: ``re`` holds the GIL, and over a body of megabytes (parsed in a worker thread)
-# the search stalled the event loop for most of a second, where the walk takes milliseconds.
-_MAYBE_NON_FINITE = re.compile(rb"NaN|Infinity|[0-9][eE]|[0-9]{309}")
-SEARCHED_BYTES = 4096
 
 
 class _NonFinite:
@@ -106,8 +99,7 @@ def parse_json(raw: bytes) -> Any | Rejection:
         return bad_request(f"body: malformed JSON: {exc}")
     except RecursionError:
         return bad_request("body: malformed JSON: nested too deeply")
-    maybe = len(raw) > SEARCHED_BYTES or _MAYBE_NON_FINITE.search(raw) is not None
-    if maybe and _has_non_finite(body):
+    if _has_non_finite(body):
         return _non_finite_rejection(text)
     # JSON may escape half of a surrogate pair on its own ("\ud800"): such a string is not
     # Unicode text, and it would break every later step that encodes it.
