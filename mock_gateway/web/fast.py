@@ -17,51 +17,30 @@ the last data held exactly one hot request, parsed whole, the same bytes parse t
 and leave the parser where it was. Only the parse is reused; the request is decided, answered
 and journaled anew.
 
-An answer that cannot be given at once (a ``Pending`` step, an injected latency, a commit
-to wait for, a client that does not read) is finished in a task; meanwhile the connection
-behaves like uvicorn's request cycle: later pipelined requests wait their turn, reading
-paused. ``tests/test_fast_path.py`` sends the same corpus to a server with and without
-this path and compares answers and journals.
+This module recognises hot requests; ``web.fast_answer`` answers them (in a task when an
+answer cannot be given at once, while later pipelined requests wait their turn, reading
+paused, as in uvicorn's request cycle). ``tests/test_fast_path.py`` sends the same corpus
+to a server with and without this path and compares answers and journals.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Coroutine
 from typing import Any, cast
 
-import httptools
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-from mock_gateway.persistence.options import StateWriteError
-from mock_gateway.pipeline import Outcome, Pending
-from mock_gateway.pipeline.answers import Answer
-from mock_gateway.steering.journal import JournalNote
-from mock_gateway.validation.contract import Operation
-from mock_gateway.validation.request import check_content_type
-from mock_gateway.web.aborts import CLIENT_DISCONNECTED, SHUTTING_DOWN, STOPPED
-from mock_gateway.web.fast_cycle import FastCycle, HotRoutes
+from mock_gateway.web.aborts import CLIENT_DISCONNECTED
+from mock_gateway.web.fast_answer import FastAnswering
+from mock_gateway.web.fast_cycle import FastCycle, HotRoute, HotRoutes
 from mock_gateway.web.parse import KEY_HEADER, base_url_from, key_from
-from mock_gateway.web.persisted import unsaved_answer
-from mock_gateway.web.responses import MOCK_FAILED
-from mock_gateway.web.routes.gateway import carry_out
 
-log = logging.getLogger("mock_gateway")
-
-STATUS_PREFIX = "/v2/requests/status/"
 # Headers whose meaning the ASGI path handles (100-continue, upgrades, framing, proxies).
 HANDED_ON = frozenset({b"expect", b"upgrade", b"transfer-encoding", b"x-forwarded-proto"})
-STOPPING = Answer(503, SHUTTING_DOWN, (("connection", "close"),))
 # The most a connection keeps of its last data for a replay: a poll is a few hundred bytes,
 # a submit a few KB; a connection does not hold a big body only to compare the next with it.
 REPLAY_BYTES = 16 * 1024
 
 
-class FastProtocol(HttpToolsProtocol):
+class FastProtocol(FastAnswering):
     """uvicorn's httptools protocol, answering the hot routes itself when ``hot`` is set."""
-
-    hot: HotRoutes | None = None  # set on a subclass per server; None: uvicorn's path only
 
     # The base URL last built on this connection, and the Host value it was built from
     # (a client sends the same Host on every request).
@@ -73,7 +52,7 @@ class FastProtocol(HttpToolsProtocol):
     # polling one job sends the same URL every time): (path, query, operation, target).
     _route_url = b""
     _route_method = b""
-    _route: tuple[str, bytes, Operation | None, str] = ("", b"", None, "")
+    _route: HotRoute = ("", b"", None, "")
     # The last data received when it held exactly one plain hot request, and that request's
     # parse (``FastCycle``'s arguments, and its body): the same bytes again are replayed.
     _replay_data: bytes | None = None
@@ -194,7 +173,7 @@ class FastProtocol(HttpToolsProtocol):
         if raw_url == self._route_url and method == self._route_method:
             path, query, operation, target = self._route  # the same URL as the last request
         else:
-            route = self._hot_route(hot, method, raw_url)
+            route = hot.route(method, raw_url)
             if route is None:
                 return None
             path, query, operation, target = self._route = route
@@ -216,7 +195,7 @@ class FastProtocol(HttpToolsProtocol):
         if operation is None:
             if length not in (None, b"0"):
                 return None  # a poll with a body: uvicorn's cycle discards it, unbuffered
-        elif not self._plain_body(hot, content_type, length):
+        elif not hot.plain_body(content_type, length):
             return None
         version = self.head_version or parser.get_http_version()
         self.head_version = None
@@ -255,159 +234,3 @@ class FastProtocol(HttpToolsProtocol):
             "headers": self.headers,
             "state": self.app_state.copy(),
         }
-
-    @staticmethod
-    def _hot_route(
-        hot: HotRoutes, method: bytes, raw_url: bytes
-    ) -> tuple[str, bytes, Operation | None, str] | None:
-        """``(path, query, operation, target)`` of a hot route's URL, else None: a status
-        poll's request id is ``target`` (``operation`` None), a submit has its operation."""
-        try:
-            url = httptools.parse_url(raw_url)
-            path = url.path.decode("ascii")
-        except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
-            return None  # uvicorn's path says what is wrong with it
-        if "%" in path:
-            return None
-        query = url.query or b""
-        if method == b"GET":
-            if not path.startswith(STATUS_PREFIX):
-                return None
-            target = path[len(STATUS_PREFIX) :]
-            if not target or "/" in target:
-                return None
-            return path, query, None, target
-        operation = hot.submits.get(url.path)
-        return None if operation is None else (path, query, operation, "")
-
-    @staticmethod
-    def _plain_body(hot: HotRoutes, content_type: bytes | None, length: bytes | None) -> bool:
-        """A declared JSON body within the limit (``web.parse`` answers anything else)."""
-        if length is None or not length.isdigit() or int(length) > hot.max_body:
-            return False
-        text = "" if content_type is None else content_type.decode("latin-1")
-        return check_content_type(text) is None
-
-    # answering
-
-    def _take_turn(self, cycle: FastCycle) -> None:
-        cycle.turn = True
-        assert self.hot is not None
-        cycle.started = self.hot.state.clock.now()
-
-    def _answer(self, cycle: FastCycle) -> None:
-        hot = self.hot
-        assert hot is not None
-        state = hot.state
-        try:
-            decided = hot.decide(cycle, state.clock.now())  # state.now(), one call less
-            if isinstance(decided, Outcome):
-                state.carry_out(decided.advanced)
-                if not (
-                    decided.delay_seconds
-                    or state.commit_to_await(decided) is not None
-                    or self.flow.write_paused
-                ):
-                    self._deliver(cycle, decided)
-                    return
-        except Exception:  # not out of the parser's callback: httptools would make it a 400
-            self._failed(cycle)
-            return
-        self._spawn(self._answer_later(cycle, decided))
-
-    async def _answer_later(self, cycle: FastCycle, decided: Outcome | Pending) -> None:
-        """What ``web.responses.render`` awaits, in its order, then the answer."""
-        assert self.hot is not None
-        state = self.hot.state
-        note: JournalNote | None = None
-        try:
-            if not isinstance(decided, Outcome):
-                decided = await carry_out(state, decided)
-                state.carry_out(decided.advanced)
-            note = decided.note
-            if decided.delay_seconds:
-                await asyncio.sleep(decided.delay_seconds)  # real time: it is latency
-            if not decided.drop:
-                durability = state.commit_to_await(decided)
-                if durability is not None:
-                    try:
-                        await durability.wait()  # durable before acknowledged
-                    except StateWriteError as problem:  # as web.persisted.unsaved answers
-                        refused = unsaved_answer(state, decided.queued, problem)
-                        decided = decided._replace(answer=refused)
-                if self.flow.write_paused and not cycle.disconnected:
-                    await self.flow.drain()
-            self._deliver(cycle, decided)
-        except asyncio.CancelledError:  # the server is stopping: as asgi.MockApp answers
-            self._write(cycle, STOPPING)
-            self._journal(cycle, None, note, STOPPED)
-        except Exception:
-            self._failed(cycle)
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = self.loop.create_task(work)
-        task.add_done_callback(self.tasks.discard)
-        self.tasks.add(task)  # graceful shutdown waits for it, as for an ASGI task
-
-    def _deliver(self, cycle: FastCycle, outcome: Outcome) -> None:
-        if outcome.drop:  # hang up without an answer, as a crashed gateway would
-            self._journal(cycle, None, outcome.note)
-            self.transport.close()
-            return
-        self._write(cycle, outcome.answer)
-        self._journal(cycle, outcome.answer.status, outcome.note)
-
-    def _failed(self, cycle: FastCycle) -> None:
-        """A bug in the mock: the 500 the app's handler gives (unless the answer went out
-        already); uvicorn then hangs up."""
-        log.exception("unexpected error on %s %s", cycle.method, cycle.path)
-        if not cycle.response_complete:
-            self._write(cycle, MOCK_FAILED)
-            self._journal(cycle, MOCK_FAILED.status, None)
-        self.transport.close()
-
-    def _write(self, cycle: FastCycle, answer: Answer) -> None:
-        if cycle.disconnected or self.transport.is_closing():
-            return
-        if self.access_log and self.access_logger.isEnabledFor(logging.INFO):
-            self._log_access(cycle, answer.status)
-        if answer.headers and any(name.lower() == "connection" for name, _ in answer.headers):
-            cycle.keep_alive = False  # only STOPPING says so (fault rules cannot)
-        assert self.hot is not None
-        self.transport.write(
-            self.hot.rendered(answer, cycle.keep_alive, self.server_state.default_headers)
-        )
-        if answer.status in (204, 304) and answer.body:
-            # uvicorn refuses a body on these (no Content-Length) and hangs up
-            log.error("a %d answer cannot carry a body; closing the connection", answer.status)
-            self.transport.close()
-            return
-        cycle.response_complete = True
-        if not cycle.keep_alive:
-            self.transport.close()
-        self.on_response_complete()
-
-    def _journal(
-        self,
-        cycle: FastCycle,
-        status: int | None,
-        note: JournalNote | None,
-        error: str | None = None,
-    ) -> None:
-        assert self.hot is not None
-        key = cycle.key if note is None else note.key
-        self.hot.state.journal.record(
-            cycle.started, cycle.method, cycle.path, key, status, note, error
-        )
-
-    def _log_access(self, cycle: FastCycle, status: int) -> None:
-        client = "%s:%d" % self.client if self.client else ""  # noqa: UP031 (uvicorn's format)
-        query = f"?{cycle.query.decode('ascii')}" if cycle.query else ""
-        self.access_logger.info(
-            '%s - "%s %s HTTP/%s" %d',
-            client,
-            cycle.method,
-            cycle.path + query,
-            cycle.http_version,
-            status,
-        )

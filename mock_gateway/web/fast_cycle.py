@@ -8,18 +8,24 @@ makes of an ``Answer``: the same header names, order and framing.
 
 from __future__ import annotations
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
 from mock_gateway import pipeline
 from mock_gateway.pipeline import Outcome, Pending, StatusCall, SubmitCall
 from mock_gateway.pipeline.answers import Answer
 from mock_gateway.validation.contract import Operation
+from mock_gateway.validation.request import check_content_type
 from mock_gateway.web.state import MockState
+from seedream_contracts.document import STATUS_PREFIX
 
 JSON_TYPE = b"content-type: application/json\r\n"
 JSON_END = b"\r\n" + JSON_TYPE  # ends the content-length line
 LENGTH = b"content-length: "
 CLOSE = b"connection: close\r\n"
+# (path, query, operation, target): a status poll's request id is ``target`` (``operation``
+# None), a submit has its operation
+HotRoute = tuple[str, bytes, Operation | None, str]
 
 
 class HotRoutes:
@@ -66,6 +72,35 @@ class HotRoutes:
                 rendered,
             )
         return rendered
+
+    def route(
+        self, method: bytes, raw_url: bytes
+    ) -> tuple[str, bytes, Operation | None, str] | None:
+        """The ``HotRoute`` of a hot route's URL, else None."""
+        try:
+            url = httptools.parse_url(raw_url)
+            path = url.path.decode("ascii")
+        except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
+            return None  # uvicorn's path says what is wrong with it
+        if "%" in path:
+            return None
+        query = url.query or b""
+        if method == b"GET":
+            if not path.startswith(STATUS_PREFIX):
+                return None
+            target = path[len(STATUS_PREFIX) :]
+            if not target or "/" in target:
+                return None
+            return path, query, None, target
+        operation = self.submits.get(url.path)
+        return None if operation is None else (path, query, operation, "")
+
+    def plain_body(self, content_type: bytes | None, length: bytes | None) -> bool:
+        """A declared JSON body within the limit (``web.parse`` answers anything else)."""
+        if length is None or not length.isdigit() or int(length) > self.max_body:
+            return False
+        text = "" if content_type is None else content_type.decode("latin-1")
+        return check_content_type(text) is None
 
     def decide(self, cycle: FastCycle, now: float) -> Outcome | Pending:
         world = self.state.world
