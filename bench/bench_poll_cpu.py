@@ -24,16 +24,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_gateway import SUBMIT, fetch
+from bench_gateway import CONFIG, KEY, SUBMIT, fetch
 from servers import Server, free_port, start
 
-CONFIG = """\
-[[keys]]
-key = "bench-key"
-balance_usd = "100000000"
-rate_limits = { submit = "1000000000/s", status = "1000000000/s" }
-"""
-POLL_SCRIPT = 'wrk.headers["Ocp-Apim-Subscription-Key"] = "bench-key"\n'
+POLL_SCRIPT = f'wrk.headers["Ocp-Apim-Subscription-Key"] = "{KEY}"\n'
 THIS = Path(sys.executable).with_name("mock-gateway")
 
 

@@ -53,10 +53,9 @@ class FastProtocol(FastAnswering):
     _route_url = b""
     _route_method = b""
     _route: HotRoute = ("", b"", None, "")
-    # The last data received when it held exactly one plain hot request, and that request's
+    # The last data received when it held exactly one plain hot request, with that request's
     # parse (``FastCycle``'s arguments, and its body): the same bytes again are replayed.
-    _replay_data: bytes | None = None
-    _replay: tuple[tuple[Any, ...], bytes] | None = None
+    _replay: tuple[bytes, tuple[Any, ...], bytes] | None = None
     _parsed: tuple[Any, ...] | None = None  # the last hot head parsed, as cycle arguments
     _begun = 0  # requests begun within the data being parsed
 
@@ -64,12 +63,12 @@ class FastProtocol(FastAnswering):
 
     def data_received(self, data: bytes) -> None:
         replay = self._replay
-        if replay is not None and data == self._replay_data:
+        if replay is not None and data == replay[0]:
             cycle: object = self.cycle
             if isinstance(cycle, FastCycle) and cycle.response_complete and not self.pipeline:
-                self._answer_again(*replay)
+                self._answer_again(replay[1], replay[2])
                 return
-        self._replay_data = self._replay = self._parsed = None
+        self._replay = self._parsed = None
         self._begun = 0
         self.before_parse(data)
         super().data_received(data)
@@ -82,7 +81,7 @@ class FastProtocol(FastAnswering):
             and not cycle.more_body  # ... to its last byte
             and not self.transport.is_closing()
         ):
-            self._replay_data, self._replay = data, (self._parsed, bytes(cycle.body))
+            self._replay = (data, self._parsed, bytes(cycle.body))
 
     def _answer_again(self, arguments: tuple[Any, ...], body: bytes) -> None:
         """What parsing the replayed bytes would do: the head's callbacks, then the body's."""

@@ -73,9 +73,7 @@ class HotRoutes:
             )
         return rendered
 
-    def route(
-        self, method: bytes, raw_url: bytes
-    ) -> tuple[str, bytes, Operation | None, str] | None:
+    def route(self, method: bytes, raw_url: bytes) -> HotRoute | None:
         """The ``HotRoute`` of a hot route's URL, else None."""
         try:
             url = httptools.parse_url(raw_url)

@@ -53,9 +53,8 @@ class Waker:
         self._woken: asyncio.Future[None] | None = None
 
     def wake(self) -> None:
-        woken = self._woken
-        if woken is not None and not woken.done():
-            woken.set_result(None)
+        if self._woken is not None:
+            _resolve(self._woken)
 
     async def sleep(self, seconds: float) -> None:
         loop = asyncio.get_running_loop()
@@ -69,6 +68,7 @@ class Waker:
 
 
 def _resolve(woken: asyncio.Future[None]) -> None:
+    """End a sleep (once: a wake and the timer may both come)."""
     if not woken.done():
         woken.set_result(None)
 
