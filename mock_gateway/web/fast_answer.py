@@ -20,6 +20,7 @@ from mock_gateway.pipeline.answers import Answer
 from mock_gateway.steering.journal import JournalNote
 from mock_gateway.web.aborts import SHUTTING_DOWN, STOPPED
 from mock_gateway.web.fast_cycle import FastCycle, HotRoutes
+from mock_gateway.web.outbox import Outbox
 from mock_gateway.web.persisted import unsaved_answer
 from mock_gateway.web.responses import MOCK_FAILED
 from mock_gateway.web.routes.gateway import carry_out
@@ -33,6 +34,8 @@ class FastAnswering(HttpToolsProtocol):
     """uvicorn's httptools protocol, with the answering half of the fast path."""
 
     hot: HotRoutes | None = None  # set on a subclass per server; None: uvicorn's path only
+    outbox: Outbox  # set with ``hot``: one per server
+    _held = b""  # this connection's answers waiting for the outbox's flush
 
     def _take_turn(self, cycle: FastCycle) -> None:
         cycle.turn = True
@@ -96,7 +99,7 @@ class FastAnswering(HttpToolsProtocol):
     def _deliver(self, cycle: FastCycle, outcome: Outcome) -> None:
         if outcome.drop:  # hang up without an answer, as a crashed gateway would
             self._journal(cycle, None, outcome.note)
-            self.transport.close()
+            self._close()
             return
         self._write(cycle, outcome.answer)
         self._journal(cycle, outcome.answer.status, outcome.note)
@@ -108,7 +111,7 @@ class FastAnswering(HttpToolsProtocol):
         if not cycle.response_complete:
             self._write(cycle, MOCK_FAILED)
             self._journal(cycle, MOCK_FAILED.status, None)
-        self.transport.close()
+        self._close()
 
     def _write(self, cycle: FastCycle, answer: Answer) -> None:
         if cycle.disconnected or self.transport.is_closing():
@@ -118,18 +121,44 @@ class FastAnswering(HttpToolsProtocol):
         if answer.headers and any(name.lower() == "connection" for name, _ in answer.headers):
             cycle.keep_alive = False  # only STOPPING says so (fault rules cannot)
         assert self.hot is not None
-        self.transport.write(
-            self.hot.rendered(answer, cycle.keep_alive, self.server_state.default_headers)
-        )
+        self._hold(self.hot.rendered(answer, cycle.keep_alive, self.server_state.default_headers))
         if answer.status in (204, 304) and answer.body:
             # uvicorn refuses a body on these (no Content-Length) and hangs up
             log.error("a %d answer cannot carry a body; closing the connection", answer.status)
-            self.transport.close()
+            self._close()
             return
         cycle.response_complete = True
         if not cycle.keep_alive:
-            self.transport.close()
+            self._close()
         self.on_response_complete()
+
+    def _hold(self, data: bytes) -> None:
+        if self._held:  # a pipelined answer in the same round
+            self._held += data
+            return
+        self._held = data
+        self.outbox.hold(self, self.loop)
+
+    def send_held(self) -> None:
+        """Write the answers this connection holds: the outbox's flush, and anything else
+        that writes to the connection or closes it first, so that answers keep their order."""
+        data = self._held
+        if data:
+            self._held = b""
+            if not self.transport.is_closing():
+                self.transport.write(data)
+
+    def _close(self) -> None:
+        self.send_held()
+        self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        self.send_held()  # (a pipelined hot answer before the bad request's 400)
+        super().send_400_response(msg)
+
+    def shutdown(self) -> None:
+        self.send_held()  # a graceful stop sends what was answered
+        super().shutdown()
 
     def _journal(
         self,

@@ -36,6 +36,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from mock_gateway.web.asgi import MockApp
 from mock_gateway.web.fast import FastProtocol
 from mock_gateway.web.fast_cycle import HotRoutes
+from mock_gateway.web.outbox import Outbox
 
 log = logging.getLogger("mock_gateway.server")
 
@@ -180,6 +181,7 @@ def guarded_protocol(
         _timing_head = False  # the deadline runs from a request head's first byte
         _last_data = b""
         hot = hot_routes
+        outbox = Outbox()
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -233,6 +235,7 @@ def guarded_protocol(
             super().send_400_response(msg)
 
         def send_unsupported_version(self) -> None:
+            self.send_held()
             self.transport.write(BAD_VERSION)
             self.transport.close()
 
@@ -254,7 +257,7 @@ def guarded_protocol(
                 return
             self._deadline = None
             if not self.transport.is_closing():
-                self.transport.close()
+                self._close()
 
         def connection_lost(self, exc: Exception | None) -> None:
             if self._timer is not None:
