@@ -26,6 +26,7 @@ from mock_gateway.steering.webhooks import Delivery, WebhookDispatcher
 from mock_gateway.validation.contract import load_request_schemas
 from mock_gateway.web.aborts import ClientDisconnect, client_disconnected
 from mock_gateway.web.asgi import MockApp
+from mock_gateway.web.background import Background
 from mock_gateway.web.gc_policy import GcPolicy
 from mock_gateway.web.inputs import RemoteInputs
 from mock_gateway.web.responses import (
@@ -105,7 +106,7 @@ def _open_http(state: MockState) -> None:
 
 async def _tick(state: MockState, gc_policy: GcPolicy) -> None:
     """Advance the world eagerly so webhooks fire on time even when nobody polls."""
-    limiter = anyio.CapacityLimiter(WEBHOOK_CONCURRENCY)
+    limiter: anyio.CapacityLimiter | None = None  # made with the first delivery (background)
     while True:
         try:
             state.advance()
@@ -114,6 +115,8 @@ async def _tick(state: MockState, gc_policy: GcPolicy) -> None:
                 for delivery, due in state.webhooks.take_due(state.clock.now()):
                     if state.http is None:
                         _open_http(state)
+                    if limiter is None:
+                        limiter = anyio.CapacityLimiter(WEBHOOK_CONCURRENCY)
                     state.tasks.start_soon(_deliver, state, delivery, due, limiter)
         except Exception:  # a bug here must not stop every later webhook and job
             log.exception("the mock's ticker failed; carrying on")
@@ -164,16 +167,15 @@ def create_app(
             gc.enable()  # `mock-gateway serve` starts up without it (cli.main)
         # keeps GC pauses short under load and as finished jobs accumulate (0: off)
         gc_policy = GcPolicy() if owns_process else GcPolicy(every_calls=0)
-        async with anyio.create_task_group() as tasks:
-            state.tasks = tasks
-            tasks.start_soon(_tick, state, gc_policy)
-            if keeper is not None:
-                tasks.start_soon(keeper.run)
-            try:
-                yield
-            finally:
-                state.tasks = None
-                tasks.cancel_scope.cancel()
+        tasks = state.tasks = Background()
+        tasks.start_soon(_tick, state, gc_policy)
+        if keeper is not None:
+            tasks.start_soon(keeper.run)
+        try:
+            yield
+        finally:
+            state.tasks = None
+            await tasks.aclose()
         if keeper is not None:
             await keeper.close()  # the last moment, then the file is let go
         if owns_http and state.http is not None:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import anyio
-from anyio.abc import TaskGroup
 
 from mock_gateway.config.settings import Settings
 from mock_gateway.core import GatewayCore, Job, JobStatus
@@ -23,6 +22,7 @@ from mock_gateway.steering.hygiene import Hygiene
 from mock_gateway.steering.journal import Journal
 from mock_gateway.steering.webhooks import WebhookDispatcher
 from mock_gateway.validation.contract import RequestSchemas
+from mock_gateway.web.background import Background
 from mock_gateway.web.inputs import RemoteInputs
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class MockState:
     http: httpx.AsyncClient | None = None
     initial_rate: float = 1.0
     waker: Waker = field(default_factory=Waker)
-    tasks: TaskGroup | None = None  # the lifespan's task group (None without a lifespan)
+    tasks: Background | None = None  # the lifespan's tasks (None without a lifespan)
     durability: Durability | None = None  # None: state lives in memory only
     world: World = field(init=False)
     _compute: anyio.CapacityLimiter | None = None
