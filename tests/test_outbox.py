@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -138,7 +137,6 @@ class Connections:
 
     def __init__(self, server: GuardedServer, loop: asyncio.AbstractEventLoop) -> None:
         self.server, self.loop = server, loop
-        self.protocols: list[Any] = []
 
     def open(self) -> tuple[Any, FakeTransport]:
         config = self.server.config
@@ -147,7 +145,6 @@ class Connections:
         )
         transport = FakeTransport()
         protocol.connection_made(transport)
-        self.protocols.append(protocol)
         return protocol, transport
 
     async def next_round(self) -> None:
@@ -156,23 +153,18 @@ class Connections:
             await asyncio.sleep(0)
 
 
-@contextmanager
-def connections() -> Iterator[Callable[[asyncio.AbstractEventLoop], Connections]]:
+def run(test: Callable[[Connections], Any]) -> None:
+    """Run ``test`` on a loop of its own, with connections to a new mock's protocol class."""
     settings = Settings.load(seed=7, timing="manual")
     app = create_app(settings, clock=VirtualClock(rate=0.0, start=1_800_000_000.0))
     server = GuardedServer(app, ConnectionLimits())
     server.config.load()
     assert server.config.http_protocol_class.hot is not None  # type: ignore[attr-defined]
-    yield lambda loop: Connections(server, loop)
 
+    async def main() -> None:
+        await test(Connections(server, asyncio.get_running_loop()))
 
-def run(test: Callable[[Connections], Any]) -> None:
-    with connections() as make:
-
-        async def main() -> None:
-            await test(make(asyncio.get_running_loop()))
-
-        asyncio.run(main())
+    asyncio.run(main())
 
 
 def test_a_rounds_answers_go_out_once_its_reads_are_done() -> None:

@@ -2,7 +2,8 @@
 the pipeline decides synchronously, else in a task that awaits what ``web.responses.render``
 awaits (a ``Pending`` step, an injected latency, a durable commit, a client that does not
 read), while later pipelined requests on the connection wait their turn. One write per answer,
-then the journal entry, exactly as the ASGI path journals it.
+held until the loop's round of reads is done (``web.outbox``), then the journal entry,
+exactly as the ASGI path journals it.
 """
 
 from __future__ import annotations
